@@ -1,0 +1,31 @@
+# mmdet-bags: the commands a newcomer needs.
+#
+#   make test      create .venv/ if needed (compiles mmcv once) and run the tests
+#   make install   only create/update the environment in .venv/
+#
+# Variables: VENV (default .venv), PYTHON (interpreter that creates the venv,
+# default python3), PYTEST_ARGS (extra pytest arguments, e.g. "-m 'not slow'").
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.mmdet-bags-installed
+PYTEST_ARGS ?=
+
+.PHONY: install test clean-env
+
+install: $(STAMP)
+
+# The stamp is refreshed whenever a file that defines the environment changes;
+# setup_env.sh itself skips whatever is already installed (mmcv is never
+# compiled twice).
+$(STAMP): tools/setup_env.sh tools/check_mmcv_ops.py requirements/build.txt \
+		requirements/runtime.txt requirements/tests.txt \
+		requirements/constraints.txt setup.cfg pyproject.toml
+	VENV=$(VENV) PYTHON=$(PYTHON) bash tools/setup_env.sh
+	touch $@
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean-env:
+	rm -rf $(VENV)

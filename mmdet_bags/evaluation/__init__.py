@@ -1,0 +1,1 @@
+"""Evaluation metrics (registered into ``mmdet.registry.METRICS``)."""

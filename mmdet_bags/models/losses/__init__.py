@@ -1,0 +1,1 @@
+"""Classification losses (registered into ``mmdet.registry.MODELS``)."""

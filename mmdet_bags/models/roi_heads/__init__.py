@@ -1,0 +1,1 @@
+"""RoI heads (registered into ``mmdet.registry.MODELS``)."""

@@ -1,0 +1,107 @@
+"""Small inputs for CPU tests: random detection batches and LVIS-format files."""
+import json
+from typing import Dict, List, Sequence, Tuple
+
+import numpy as np
+import torch
+from mmdet.structures import DetDataSample
+from mmdet.structures.mask import BitmapMasks
+from mmengine.structures import InstanceData
+
+
+def random_detection_batch(num_images: int = 2,
+                           image_size: Tuple[int, int] = (128, 128),
+                           num_classes: int = 1203,
+                           num_objects: int = 3,
+                           with_masks: bool = True,
+                           seed: int = 0) -> Dict[str, list]:
+    """A batch in the form MMDetection's data preprocessor takes.
+
+    Images are random uint8 (3, H, W) tensors; each has ``num_objects``
+    random boxes of random labels in ``[0, num_classes)``, with box-shaped
+    bitmap masks when ``with_masks``.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    height, width = image_size
+    inputs, data_samples = [], []
+    for image_index in range(num_images):
+        inputs.append(
+            torch.randint(0, 256, (3, height, width), generator=generator,
+                          dtype=torch.uint8))
+        data_sample = DetDataSample(
+            metainfo=dict(
+                img_id=image_index,
+                img_path=f'image_{image_index}.jpg',
+                img_shape=(height, width),
+                ori_shape=(height, width),
+                scale_factor=(1.0, 1.0),
+                flip=False,
+                flip_direction=None))
+        top_left = torch.rand(num_objects, 2, generator=generator) * \
+            torch.tensor([width * 0.6, height * 0.6])
+        size = 8 + torch.rand(num_objects, 2, generator=generator) * \
+            torch.tensor([width * 0.35, height * 0.35])
+        bboxes = torch.cat([top_left, top_left + size], dim=1).floor()
+        labels = torch.randint(0, num_classes, (num_objects, ),
+                               generator=generator)
+        instances = InstanceData(bboxes=bboxes, labels=labels)
+        if with_masks:
+            masks = np.zeros((num_objects, height, width), dtype=np.uint8)
+            for mask, (x1, y1, x2, y2) in zip(masks, bboxes.int().tolist()):
+                mask[y1:y2, x1:x2] = 1
+            instances.masks = BitmapMasks(masks, height, width)
+        data_sample.gt_instances = instances
+        data_samples.append(data_sample)
+    return dict(inputs=inputs, data_samples=data_samples)
+
+
+def box_polygon(box: Sequence[float]) -> List[float]:
+    """The polygon ``[x1, y1, x2, y1, x2, y2, x1, y2]`` of an xyxy box."""
+    x1, y1, x2, y2 = box
+    return [x1, y1, x2, y1, x2, y2, x1, y2]
+
+
+def write_small_lvis_file(path, image_size: Tuple[int, int] = (64, 64)):
+    """Write a tiny LVIS v1-format annotation file and return its content.
+
+    Three categories (one each of frequency r, c, f), two images, five
+    box-shaped instances with polygon masks.
+    """
+    height, width = image_size
+    categories = [
+        dict(id=1, name='apple', frequency='r', image_count=1,
+             instance_count=1, synset='apple.n.01', synonyms=['apple'],
+             def_='fruit'),
+        dict(id=2, name='ball', frequency='c', image_count=2,
+             instance_count=2, synset='ball.n.01', synonyms=['ball'],
+             def_='toy'),
+        dict(id=3, name='cup', frequency='f', image_count=2,
+             instance_count=2, synset='cup.n.01', synonyms=['cup'],
+             def_='vessel'),
+    ]
+    images = [
+        dict(id=image_id, height=height, width=width,
+             file_name=f'{image_id:012d}.jpg',
+             coco_url=f'http://images.cocodataset.org/train2017/'
+             f'{image_id:012d}.jpg',
+             not_exhaustive_category_ids=[], neg_category_ids=[])
+        for image_id in (1, 2)
+    ]
+    boxes = [(1, 1, (4, 4, 24, 20)), (1, 2, (30, 8, 56, 40)),
+             (1, 3, (10, 40, 30, 60)), (2, 2, (5, 5, 40, 30)),
+             (2, 3, (20, 34, 50, 60))]
+    annotations = []
+    for annotation_id, (image_id, category_id, box) in enumerate(boxes, 1):
+        x1, y1, x2, y2 = box
+        annotations.append(
+            dict(id=annotation_id, image_id=image_id,
+                 category_id=category_id,
+                 bbox=[x1, y1, x2 - x1, y2 - y1],
+                 area=float((x2 - x1) * (y2 - y1)),
+                 segmentation=[box_polygon(box)]))
+    content = dict(images=images, annotations=annotations,
+                   categories=categories,
+                   info=dict(description='test'), licenses=[])
+    with open(path, 'w') as file:
+        json.dump(content, file)
+    return content

@@ -1,0 +1,65 @@
+"""MMDetection's own LVIS v1 Mask R-CNN builds, trains a step and predicts on CPU."""
+import pytest
+import torch
+from mmengine.hub import get_config
+from mmengine.optim import OptimWrapper
+
+from detection_helpers import random_detection_batch
+
+LVIS_V1_MASK_RCNN = 'mmdet::lvis/mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1.py'
+
+
+def build_mmdet_model(config_name, cfg_options=None):
+    from mmdet.registry import MODELS
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')  # module-scoped fixtures run before autouse
+    cfg = get_config(config_name)  # resolves mmdet:: like _base_ does
+    cfg.model.backbone.init_cfg = None  # no download of pretrained weights
+    cfg.merge_from_dict(cfg_options or {})
+    return MODELS.build(cfg.model), cfg
+
+
+@pytest.fixture(scope='module')
+def mask_rcnn():
+    torch.manual_seed(0)
+    model, cfg = build_mmdet_model(LVIS_V1_MASK_RCNN)
+    return model, cfg
+
+
+def test_config_is_the_lvis_v1_mask_rcnn(mask_rcnn):
+    model, cfg = mask_rcnn
+    assert cfg.model.roi_head.bbox_head.num_classes == 1203
+    assert model.roi_head.bbox_head.fc_cls.out_features == 1204
+
+
+def test_one_training_step_updates_the_classifier(mask_rcnn):
+    model, _ = mask_rcnn
+    model.train()
+    optim_wrapper = OptimWrapper(
+        torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9))
+    before = model.roi_head.bbox_head.fc_cls.weight.detach().clone()
+    log_vars = model.train_step(
+        random_detection_batch(num_images=2, image_size=(128, 128)),
+        optim_wrapper)
+    for name in ('loss_rpn_cls', 'loss_rpn_bbox', 'loss_cls', 'loss_bbox',
+                 'loss_mask', 'loss'):
+        assert name in log_vars
+        assert torch.isfinite(log_vars[name]), name
+    assert not torch.equal(before, model.roi_head.bbox_head.fc_cls.weight)
+
+
+def test_one_prediction(mask_rcnn):
+    model, cfg = mask_rcnn
+    model.eval()
+    batch = random_detection_batch(num_images=2, image_size=(128, 128))
+    with torch.no_grad():
+        results = model.test_step(batch)
+    max_per_img = cfg.model.test_cfg.rcnn.max_per_img
+    assert len(results) == 2
+    for result in results:
+        pred = result.pred_instances
+        assert len(pred) <= max_per_img
+        if len(pred):
+            assert 0 <= pred.scores.min() and pred.scores.max() <= 1
+            assert 0 <= pred.labels.min() and pred.labels.max() < 1203
+        assert pred.masks.shape[1:] == (128, 128)
