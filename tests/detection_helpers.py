@@ -9,6 +9,25 @@ from mmdet.structures.mask import BitmapMasks
 from mmengine.structures import InstanceData
 
 
+LVIS_V1_MASK_RCNN = 'mmdet::lvis/mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1.py'
+
+
+def build_mmdet_model(config_name: str, cfg_options: dict = None):
+    """Build an MMDetection config's model on CPU without pretrained weights.
+
+    Returns:
+        tuple: the model and its config.
+    """
+    from mmdet.registry import MODELS
+    from mmengine.hub import get_config
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')  # module-scoped fixtures run before autouse
+    cfg = get_config(config_name)  # resolves mmdet:: like _base_ does
+    cfg.model.backbone.init_cfg = None  # no download of pretrained weights
+    cfg.merge_from_dict(cfg_options or {})
+    return MODELS.build(cfg.model), cfg
+
+
 def random_detection_batch(num_images: int = 2,
                            image_size: Tuple[int, int] = (128, 128),
                            num_classes: int = 1203,

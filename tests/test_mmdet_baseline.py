@@ -1,22 +1,10 @@
 """MMDetection's own LVIS v1 Mask R-CNN builds, trains a step and predicts on CPU."""
 import pytest
 import torch
-from mmengine.hub import get_config
 from mmengine.optim import OptimWrapper
 
-from detection_helpers import random_detection_batch
-
-LVIS_V1_MASK_RCNN = 'mmdet::lvis/mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1.py'
-
-
-def build_mmdet_model(config_name, cfg_options=None):
-    from mmdet.registry import MODELS
-    from mmengine.registry import init_default_scope
-    init_default_scope('mmdet')  # module-scoped fixtures run before autouse
-    cfg = get_config(config_name)  # resolves mmdet:: like _base_ does
-    cfg.model.backbone.init_cfg = None  # no download of pretrained weights
-    cfg.merge_from_dict(cfg_options or {})
-    return MODELS.build(cfg.model), cfg
+from detection_helpers import (LVIS_V1_MASK_RCNN, build_mmdet_model,
+                               random_detection_batch)
 
 
 @pytest.fixture(scope='module')

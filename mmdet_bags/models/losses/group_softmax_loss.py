@@ -1,0 +1,416 @@
+"""Balanced Group Softmax (BAGS) classification loss.
+
+Li et al., "Overcoming Classifier Imbalance for Long-tail Object Detection
+with Balanced Group Softmax", CVPR 2020.
+
+The classifier has ``C + 1 + G`` logits laid out by
+:class:`~mmdet_bags.grouping.GroupLayout`. Each group gets its own softmax:
+group 0 decides background vs. foreground, group ``k >= 1`` decides between
+its own classes and "others". Training targets, "others" sampling and the
+test-time score follow the paper and its official code; see
+``docs/method.md`` for the differences we chose on purpose.
+"""
+import math
+from typing import Dict, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmdet.models.losses import accuracy
+from mmdet.registry import MODELS
+from torch import Tensor
+
+from mmdet_bags.grouping import GroupLayout, build_group_layout
+from mmdet_bags.grouping.layout import STATE_KEYS
+
+
+def group_logsumexp(cls_score: Tensor,
+                    group_slices: Sequence[Tuple[int, int]]) -> Tensor:
+    """Log-sum-exp of each group's logits.
+
+    Args:
+        cls_score (Tensor): ``(N, C + 1 + G)`` logits.
+        group_slices: ``(start, end)`` columns of each of the ``G`` groups.
+
+    Returns:
+        Tensor: ``(N, G)``.
+    """
+    # A loop over the handful of groups on contiguous column ranges beats
+    # padding all groups to one width (the largest LVIS group holds a third
+    # of the classes) and needs no index tensors.
+    return torch.stack(
+        [cls_score[:, start:end].logsumexp(dim=1)
+         for start, end in group_slices],
+        dim=1)
+
+
+def group_log_softmax(cls_score: Tensor,
+                      group_slices: Sequence[Tuple[int, int]]) -> Tensor:
+    """Log-probabilities of every column within its own group.
+
+    Returns:
+        Tensor: ``(N, C + 1 + G)``, same column order as ``cls_score``.
+    """
+    return torch.cat([
+        F.log_softmax(cls_score[:, start:end], dim=1)
+        for start, end in group_slices
+    ], dim=1)
+
+
+def group_softmax_targets(labels: Tensor, group_of_label: Tensor,
+                          column_of_label: Tensor,
+                          extra_columns: Tensor) -> Tensor:
+    """The target column of every RoI in every group.
+
+    Group 0: background column for background RoIs, else "foreground".
+    Group ``k >= 1``: the class column if the label is in group ``k``, else
+    the group's "others" column.
+
+    Args:
+        labels (Tensor): ``(N,)`` labels in ``[0, C]``, ``C`` = background.
+        group_of_label (Tensor): ``(C + 1,)`` group of each label (bg -> 0).
+        column_of_label (Tensor): ``(C + 1,)`` logit column of each label.
+        extra_columns (Tensor): ``(G,)`` "foreground"/"others" columns.
+
+    Returns:
+        LongTensor: ``(N, G)`` logit columns.
+    """
+    num_groups = extra_columns.numel()
+    in_group = group_of_label[labels].unsqueeze(1) == torch.arange(
+        num_groups, device=labels.device)
+    return torch.where(in_group, column_of_label[labels].unsqueeze(1),
+                       extra_columns.unsqueeze(0))
+
+
+def select_rois(labels: Tensor, group_of_label: Tensor, valid: Tensor,
+                others_sample_ratio: Optional[float],
+                num_groups: int) -> Tensor:
+    """Which RoIs each group's loss uses, with BAGS "others" sampling.
+
+    Group 0 uses every valid RoI. Group ``k >= 1`` uses all its positives
+    ``P_k`` (valid RoIs whose label is in the group) and
+    ``min(floor(ratio * |P_k|), #others)`` of its "others" RoIs drawn
+    uniformly without replacement, over the whole batch. A group with no
+    positive uses nothing. ``ratio=None`` keeps every "others" RoI.
+
+    Sampling draws from torch's global RNG on the logits' device, so
+    MMEngine's ``randomness.seed`` makes it reproducible, and it never
+    synchronises with the host.
+
+    Args:
+        labels (Tensor): ``(N,)`` labels in ``[0, C]``.
+        group_of_label (Tensor): ``(C + 1,)``.
+        valid (Tensor): ``(N,)`` bool, RoIs that take part at all.
+        others_sample_ratio (float | None): ``beta`` in the paper.
+        num_groups (int): ``G``, group 0 included.
+
+    Returns:
+        BoolTensor: ``(N, G)``.
+    """
+    num_rois = labels.numel()
+    groups = torch.arange(num_groups, device=labels.device)
+    in_group = (group_of_label[labels].unsqueeze(1) == groups) \
+        & valid.unsqueeze(1)
+    others = ~in_group & valid.unsqueeze(1)
+    num_positives = in_group.sum(dim=0)
+    if others_sample_ratio is None:
+        keep_others = others & (num_positives > 0)
+    else:
+        # Random keys for "others", +inf for the rest; a RoI is drawn when
+        # its key ranks among the group's first floor(ratio * |P_k|).
+        keys = torch.rand(others.shape, device=labels.device)
+        keys = keys.masked_fill(~others, 2.0)
+        order = keys.argsort(dim=0)
+        ranks = torch.empty_like(order).scatter_(
+            0, order,
+            torch.arange(num_rois, device=labels.device).unsqueeze(1).expand_as(
+                order))
+        num_others_to_keep = torch.floor(
+            num_positives.double() * others_sample_ratio).long()
+        keep_others = others & (ranks < num_others_to_keep)
+    selected = in_group | keep_others
+    selected[:, 0] = valid  # group 0 sees every RoI
+    return selected
+
+
+@MODELS.register_module()
+class GroupSoftmaxLoss(nn.Module):
+    """Balanced Group Softmax loss for a ``(C + 1 + G)``-wide classifier.
+
+    For every sampled RoI with label ``y`` (``y == C`` is background), group
+    0's target is background or "foreground", and each group ``k >= 1``'s
+    target is ``y``'s column if ``y`` is in group ``k``, else "others".
+    Per group, a softmax cross-entropy is averaged over the RoIs the group
+    selects (all positives plus ``floor(others_sample_ratio * #positives)``
+    sampled "others" RoIs, see :func:`select_rois`); a group without positives
+    contributes exactly zero. The classification loss is the plain sum of the
+    per-group losses, times ``loss_weight``.
+
+    It plugs into MMDetection's ``BBoxHead`` through the head's custom-loss
+    hooks: the classifier width comes from :meth:`get_cls_channels`, test
+    scores from :meth:`get_activation`, logged accuracies from
+    :meth:`get_accuracy`. So replacing ``loss_cls`` in any ``BBoxHead``
+    config is enough to train BAGS.
+
+    The group layout is stored in persistent buffers (``instance_counts``,
+    ``bin_edges``), so checkpoints carry their groups; loading a state dict
+    whose groups differ from this loss's raises an error naming both.
+
+    Args:
+        num_classes (int): ``C``, number of foreground classes. Must match the
+            groups.
+        groups (str | dict | GroupLayout): ``'lvis_v1'``, ``'lvis_v0.5'``,
+            ``dict(ann_file=..., bin_edges=...)`` or
+            ``dict(instance_counts=[...], bin_edges=...)``; see
+            :func:`~mmdet_bags.grouping.build_group_layout`.
+        bin_edges (Sequence[int], optional): instance-count bin edges when
+            ``groups`` does not give them. Defaults to ``(10, 100, 1000)``.
+        others_sample_ratio (float | None): ``beta``, how many "others" RoIs
+            a group keeps per positive RoI. Defaults to 8.0 (the paper).
+            ``None`` keeps every "others" RoI (the paper's "all" ablation).
+        use_sigmoid (bool): must be False (accepted because MMDetection's
+            base configs merge ``use_sigmoid=False`` into ``loss_cls``).
+        reduction (str): ``'mean'`` (the paper: per-group means, summed),
+            ``'sum'`` (per-group sums, summed) or ``'none'`` (``(N,)``,
+            each RoI's weighted cross-entropy summed over the groups that
+            selected it).
+        loss_weight (float): multiplies the loss. Defaults to 1.0.
+    """
+
+    def __init__(self,
+                 num_classes: int,
+                 groups: Union[str, dict, GroupLayout] = 'lvis_v1',
+                 bin_edges: Optional[Sequence[int]] = None,
+                 others_sample_ratio: Optional[float] = 8.0,
+                 use_sigmoid: bool = False,
+                 reduction: str = 'mean',
+                 loss_weight: float = 1.0) -> None:
+        super().__init__()
+        if use_sigmoid:
+            raise ValueError(
+                'GroupSoftmaxLoss is a softmax loss: use_sigmoid=True is not '
+                'supported (remove it or set use_sigmoid=False)')
+        if others_sample_ratio is not None:
+            if isinstance(others_sample_ratio, bool) or not isinstance(
+                    others_sample_ratio, (int, float)) or not math.isfinite(
+                        others_sample_ratio) or others_sample_ratio < 0:
+                raise ValueError(
+                    'others_sample_ratio must be a finite number >= 0 (the '
+                    "paper's beta, e.g. 8.0) or None to keep every 'others' "
+                    f'RoI; got {others_sample_ratio!r}')
+            others_sample_ratio = float(others_sample_ratio)
+        if reduction not in ('none', 'mean', 'sum'):
+            raise ValueError("reduction must be 'none', 'mean' or 'sum', got "
+                             f'{reduction!r}')
+        self.use_sigmoid = False
+        self.others_sample_ratio = others_sample_ratio
+        self.reduction = reduction
+        self.loss_weight = loss_weight
+        self.custom_cls_channels = True
+        self.custom_activation = True
+        self.custom_accuracy = True
+
+        self.layout = build_group_layout(groups, bin_edges)
+        if num_classes != self.layout.num_classes:
+            raise ValueError(
+                f'GroupSoftmaxLoss got num_classes={num_classes} but its '
+                f'groups ({groups!r}) describe {self.layout.num_classes} '
+                'classes; set the head num_classes and the groups to the '
+                'same dataset')
+        self.num_classes = num_classes
+        for name, tensor in self.layout.state_tensors().items():
+            self.register_buffer(name, tensor)
+        # Derived index tensors: follow the module across devices, but are
+        # not saved (the two buffers above define them).
+        self.register_buffer('group_of_label', self.layout.group_of_label,
+                             persistent=False)
+        self.register_buffer('column_of_label', self.layout.column_of_label,
+                             persistent=False)
+        self.register_buffer('extra_columns', self.layout.extra_columns,
+                             persistent=False)
+        self.register_buffer('class_columns', self.layout.class_columns,
+                             persistent=False)
+        self.group_slices = tuple(
+            (self.layout.group_slice(k).start, self.layout.group_slice(k).stop)
+            for k in range(self.layout.num_groups))
+        self._register_load_state_dict_pre_hook(self._check_loaded_layout)
+
+    # ------------------------------------------------------------ BBoxHead
+    def get_cls_channels(self, num_classes: int) -> int:
+        """Classifier width, ``C + 1 + G``."""
+        if num_classes != self.layout.num_classes:
+            raise ValueError(
+                f'the bbox head has num_classes={num_classes} but its '
+                f'GroupSoftmaxLoss groups describe '
+                f'{self.layout.num_classes} classes')
+        return self.layout.num_logits
+
+    def get_activation(self, cls_score: Tensor) -> Tensor:
+        """BAGS test-time scores.
+
+        ``score(c) = p0[foreground] * p_k[c]`` for class ``c`` of group
+        ``k``; ``score(background) = p0[background]``. "Others" entries are
+        dropped and rows are not renormalised.
+
+        Args:
+            cls_score (Tensor): ``(N, C + 1 + G)`` logits.
+
+        Returns:
+            Tensor: ``(N, C + 1)`` scores in label order, background last,
+            in ``cls_score``'s dtype (computed in float32 or better).
+        """
+        return bags_scores(cls_score, self.group_slices, self.class_columns,
+                           self.layout.foreground_column,
+                           self.layout.background_column)
+
+    def get_accuracy(self, cls_score: Tensor,
+                     labels: Tensor) -> Dict[str, Tensor]:
+        """Accuracies logged by ``BBoxHead.loss``.
+
+        Returns:
+            dict: ``acc_objectness``: group 0's foreground/background
+            decision over all RoIs; ``acc_classes``: fine-class accuracy of
+            the BAGS scores over foreground RoIs (in percent, as
+            MMDetection's ``accuracy``).
+        """
+        foreground = labels < self.num_classes
+        group0 = cls_score[:, self.group_slices[0][0]:self.group_slices[0][1]]
+        acc_objectness = accuracy(group0, (~foreground).long())
+        scores = self.get_activation(cls_score[foreground])
+        acc_classes = accuracy(scores[:, :self.num_classes],
+                               labels[foreground])
+        return dict(acc_objectness=acc_objectness, acc_classes=acc_classes)
+
+    # ---------------------------------------------------------------- loss
+    def forward(self,
+                cls_score: Tensor,
+                labels: Tensor,
+                label_weights: Optional[Tensor] = None,
+                avg_factor: Optional[float] = None,
+                reduction_override: Optional[str] = None,
+                **kwargs) -> Dict[str, Tensor]:
+        """Compute the BAGS classification loss.
+
+        Args:
+            cls_score (Tensor): ``(N, C + 1 + G)`` logits (any float dtype;
+                half precision is computed in float32).
+            labels (Tensor): ``(N,)`` labels in ``[0, C]``, ``C`` is
+                background.
+            label_weights (Tensor, optional): ``(N,)`` per-RoI weights. A RoI
+                with weight 0 is ignored entirely (it is neither a positive
+                nor an "others" candidate); other weights scale the RoI's
+                cross-entropy in every group and the per-group normaliser is
+                ``max(sum of selected weights, 1)``. MMDetection's heads pass
+                1 for every sampled RoI.
+            avg_factor (float, optional): ignored: every group is normalised
+                by its own selected RoIs, as in the paper (a global factor
+                would re-weight the groups).
+            reduction_override (str, optional): overrides ``reduction``.
+
+        Returns:
+            dict: ``loss_cls`` (the loss) and ``bags_group{k}_ce`` for every
+            group, detached and scaled like the loss, for logging (their names
+            hold no "loss", so MMEngine does not add them again).
+        """
+        reduction = reduction_override or self.reduction
+        if reduction not in ('none', 'mean', 'sum'):
+            raise ValueError("reduction must be 'none', 'mean' or 'sum', got "
+                             f'{reduction!r}')
+        if cls_score.dim() != 2 or cls_score.size(1) != self.layout.num_logits:
+            raise ValueError(
+                f'GroupSoftmaxLoss expects logits of shape (N, '
+                f'{self.layout.num_logits}) for {self.layout.describe()}; '
+                f'got {tuple(cls_score.shape)}')
+        labels = labels.long()
+        # Checked on the device, without waiting for it.
+        torch._assert_async(
+            ((labels >= 0) & (labels <= self.num_classes)).all(),
+            f'GroupSoftmaxLoss: labels must be in [0, {self.num_classes}] '
+            f'({self.num_classes} = background)')
+        # Half-precision logits are computed in float32 (no overflow in the
+        # exponentials); float64 stays float64.
+        dtype = torch.promote_types(cls_score.dtype, torch.float32)
+        logits = cls_score.to(dtype)
+        if label_weights is None:
+            weights = logits.new_ones(labels.shape)
+        else:
+            weights = label_weights.to(dtype)
+
+        targets = group_softmax_targets(labels, self.group_of_label,
+                                        self.column_of_label,
+                                        self.extra_columns)
+        selected = select_rois(labels, self.group_of_label, weights > 0,
+                               self.others_sample_ratio,
+                               self.layout.num_groups)
+        cross_entropy = group_logsumexp(logits, self.group_slices) - \
+            logits.gather(1, targets)
+        weighted = cross_entropy * (weights.unsqueeze(1) * selected)
+        per_group_sum = weighted.sum(dim=0)
+        per_group_mean = per_group_sum / (
+            weights.unsqueeze(1) * selected).sum(dim=0).clamp(min=1.0)
+
+        if reduction == 'mean':
+            per_group = per_group_mean
+            loss = per_group_mean.sum()
+        elif reduction == 'sum':
+            per_group = per_group_sum
+            loss = per_group_sum.sum()
+        else:
+            per_group = per_group_mean
+            loss = weighted.sum(dim=1)
+        losses = dict(loss_cls=self.loss_weight * loss)
+        for group, value in enumerate(per_group.detach()):
+            losses[f'bags_group{group}_ce'] = self.loss_weight * value
+        return losses
+
+    # ---------------------------------------------------------- checkpoints
+    def _check_loaded_layout(self, state_dict, prefix, local_metadata, strict,
+                             missing_keys, unexpected_keys, error_msgs):
+        keys = [prefix + name for name in STATE_KEYS]
+        if not all(key in state_dict for key in keys):
+            return  # e.g. an ordinary (non-BAGS) checkpoint: nothing to check
+        try:
+            loaded = GroupLayout.from_state_tensors(
+                {name: state_dict[prefix + name] for name in STATE_KEYS})
+        except ValueError as error:
+            raise RuntimeError(
+                f'the checkpoint holds invalid BAGS groups at '
+                f'{prefix}: {error}') from None
+        difference = loaded.difference(self.layout)
+        if difference is not None:
+            raise RuntimeError(
+                f'the checkpoint was trained with different BAGS groups than '
+                f'this model ({difference}).\n'
+                f'  checkpoint ({prefix}*): {loaded.describe()}\n'
+                f'  model (config):        {self.layout.describe()}\n'
+                'Build the model with the groups the checkpoint was trained '
+                'with.')
+
+    def extra_repr(self) -> str:
+        return (f'{self.layout.describe()}, others_sample_ratio='
+                f'{self.others_sample_ratio}, loss_weight={self.loss_weight}')
+
+
+def bags_scores(cls_score: Tensor, group_slices: Sequence[Tuple[int, int]],
+                class_columns: Tensor, foreground_column: int,
+                background_column: int) -> Tensor:
+    """BAGS scores from group logits (see
+    :meth:`GroupSoftmaxLoss.get_activation`).
+
+    Args:
+        cls_score (Tensor): ``(N, C + 1 + G)``.
+        group_slices: ``(start, end)`` columns of each group.
+        class_columns (Tensor): ``(C,)`` column of each class.
+        foreground_column (int), background_column (int): group 0 columns.
+
+    Returns:
+        Tensor: ``(N, C + 1)``, background last, dtype of ``cls_score``.
+    """
+    log_probs = group_log_softmax(
+        cls_score.to(torch.promote_types(cls_score.dtype, torch.float32)),
+        group_slices)
+    class_scores = (log_probs[:, class_columns] +
+                    log_probs[:, foreground_column:foreground_column + 1]
+                    ).exp()
+    background = log_probs[:, background_column:background_column + 1].exp()
+    return torch.cat([class_scores, background], dim=1).to(cls_score.dtype)
