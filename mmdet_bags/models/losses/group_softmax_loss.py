@@ -11,7 +11,7 @@ test-time score follow the paper and its official code; see
 ``docs/method.md`` for the differences we chose on purpose.
 """
 import math
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -19,42 +19,66 @@ import torch.nn.functional as F
 from mmdet.models.losses import accuracy
 from mmdet.registry import MODELS
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 from mmdet_bags.grouping import GroupLayout, build_group_layout
 from mmdet_bags.grouping.layout import STATE_KEYS
 
 
-def group_logsumexp(cls_score: Tensor,
-                    group_slices: Sequence[Tuple[int, int]]) -> Tensor:
-    """Log-sum-exp of each group's logits.
+def group_log_softmax(cls_score: Tensor,
+                      group_slices: Sequence[Tuple[int, int]]) -> List[Tensor]:
+    """Log-probabilities within each group.
 
     Args:
         cls_score (Tensor): ``(N, C + 1 + G)`` logits.
         group_slices: ``(start, end)`` columns of each of the ``G`` groups.
 
     Returns:
-        Tensor: ``(N, G)``.
+        list[Tensor]: one contiguous ``(N, end - start)`` tensor per group,
+        columns in the group's local order.
     """
-    # A loop over the handful of groups on contiguous column ranges beats
-    # padding all groups to one width (the largest LVIS group holds a third
-    # of the classes) and needs no index tensors.
-    return torch.stack(
-        [cls_score[:, start:end].logsumexp(dim=1)
-         for start, end in group_slices],
-        dim=1)
-
-
-def group_log_softmax(cls_score: Tensor,
-                      group_slices: Sequence[Tuple[int, int]]) -> Tensor:
-    """Log-probabilities of every column within its own group.
-
-    Returns:
-        Tensor: ``(N, C + 1 + G)``, same column order as ``cls_score``.
-    """
-    return torch.cat([
+    # One fused log-softmax per contiguous group: a loop over the handful of
+    # groups beats padding them to one width (the largest LVIS group holds a
+    # third of the classes) and needs no index tensors.
+    return [
         F.log_softmax(cls_score[:, start:end], dim=1)
         for start, end in group_slices
-    ], dim=1)
+    ]
+
+
+class GroupCrossEntropy(torch.autograd.Function):
+    """Cross-entropy of every RoI in every group, with a one-pass backward.
+
+    ``ce[n, k] = -log softmax(cls_score[n, group k])[local_targets[n, k]]``.
+
+    Autograd through per-group slices would allocate a full-width zero
+    gradient per group and add them up; this backward computes each group's
+    ``(softmax - one_hot(target)) * grad_ce`` once and concatenates them.
+    """
+
+    @staticmethod
+    def forward(ctx, cls_score: Tensor, local_targets: Tensor,
+                group_slices: Sequence[Tuple[int, int]]) -> Tensor:
+        log_probs = group_log_softmax(cls_score, group_slices)
+        ctx.save_for_backward(local_targets, *log_probs)
+        return -torch.cat([
+            group_log_probs.gather(1, local_targets[:, group:group + 1])
+            for group, group_log_probs in enumerate(log_probs)
+        ], dim=1)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_ce: Tensor):
+        local_targets, *log_probs = ctx.saved_tensors
+        grads = []
+        for group, group_log_probs in enumerate(log_probs):
+            grad = group_log_probs.exp()
+            grad_of_group = grad_ce[:, group:group + 1]
+            grad.mul_(grad_of_group)
+            grad.scatter_add_(1, local_targets[:, group:group + 1],
+                              -grad_of_group)
+            grads.append(grad)
+        return torch.cat(grads, dim=1), None, None
 
 
 def group_softmax_targets(labels: Tensor, group_of_label: Tensor,
@@ -228,8 +252,13 @@ class GroupSoftmaxLoss(nn.Module):
                              persistent=False)
         self.register_buffer('extra_columns', self.layout.extra_columns,
                              persistent=False)
-        self.register_buffer('class_columns', self.layout.class_columns,
-                             persistent=False)
+        self.register_buffer(
+            'labels_of_class_columns',
+            torch.cat([
+                self.layout.classes_in_group(k)
+                for k in range(1, self.layout.num_groups)
+            ]),
+            persistent=False)
         self.group_slices = tuple(
             (self.layout.group_slice(k).start, self.layout.group_slice(k).stop)
             for k in range(self.layout.num_groups))
@@ -259,9 +288,8 @@ class GroupSoftmaxLoss(nn.Module):
             Tensor: ``(N, C + 1)`` scores in label order, background last,
             in ``cls_score``'s dtype (computed in float32 or better).
         """
-        return bags_scores(cls_score, self.group_slices, self.class_columns,
-                           self.layout.foreground_column,
-                           self.layout.background_column)
+        return bags_scores(cls_score, self.group_slices,
+                           self.labels_of_class_columns)
 
     def get_accuracy(self, cls_score: Tensor,
                      labels: Tensor) -> Dict[str, Tensor]:
@@ -342,8 +370,8 @@ class GroupSoftmaxLoss(nn.Module):
         selected = select_rois(labels, self.group_of_label, weights > 0,
                                self.others_sample_ratio,
                                self.layout.num_groups)
-        cross_entropy = group_logsumexp(logits, self.group_slices) - \
-            logits.gather(1, targets)
+        cross_entropy = GroupCrossEntropy.apply(
+            logits, targets - self.extra_columns, self.group_slices)
         weighted = cross_entropy * (weights.unsqueeze(1) * selected)
         per_group_sum = weighted.sum(dim=0)
         per_group_mean = per_group_sum / (
@@ -392,25 +420,33 @@ class GroupSoftmaxLoss(nn.Module):
 
 
 def bags_scores(cls_score: Tensor, group_slices: Sequence[Tuple[int, int]],
-                class_columns: Tensor, foreground_column: int,
-                background_column: int) -> Tensor:
+                labels_of_class_columns: Tensor) -> Tensor:
     """BAGS scores from group logits (see
     :meth:`GroupSoftmaxLoss.get_activation`).
 
     Args:
         cls_score (Tensor): ``(N, C + 1 + G)``.
-        group_slices: ``(start, end)`` columns of each group.
-        class_columns (Tensor): ``(C,)`` column of each class.
-        foreground_column (int), background_column (int): group 0 columns.
+        group_slices: ``(start, end)`` columns of each group, group 0 first
+            (its columns: foreground, background).
+        labels_of_class_columns (Tensor): ``(C,)`` the label of every class
+            column, in column order (group 1's classes, then group 2's...).
 
     Returns:
         Tensor: ``(N, C + 1)``, background last, dtype of ``cls_score``.
     """
-    log_probs = group_log_softmax(
-        cls_score.to(torch.promote_types(cls_score.dtype, torch.float32)),
-        group_slices)
-    class_scores = (log_probs[:, class_columns] +
-                    log_probs[:, foreground_column:foreground_column + 1]
-                    ).exp()
-    background = log_probs[:, background_column:background_column + 1].exp()
-    return torch.cat([class_scores, background], dim=1).to(cls_score.dtype)
+    logits = cls_score.to(torch.promote_types(cls_score.dtype, torch.float32))
+    num_classes = labels_of_class_columns.numel()
+    scores = logits.new_empty((logits.size(0), num_classes + 1))
+    start, end = group_slices[0]
+    group0 = F.softmax(logits[:, start:end], dim=1)
+    foreground = group0[:, :1]
+    scores[:, num_classes] = group0[:, 1]
+    offset = 0
+    for start, end in group_slices[1:]:
+        probabilities = F.softmax(logits[:, start:end], dim=1)
+        probabilities.mul_(foreground)
+        size = end - start - 1
+        scores.index_copy_(1, labels_of_class_columns[offset:offset + size],
+                           probabilities[:, 1:])
+        offset += size
+    return scores.to(cls_score.dtype)
