@@ -9,7 +9,9 @@ from .compat import apply_compat_fixes
 
 apply_compat_fixes()
 
-from . import evaluation, models  # noqa: E402,F401  (registers modules)
+from . import engine, evaluation, models  # noqa: E402,F401  (registers)
 from .version import __version__  # noqa: E402
 
-__all__ = ['__version__', 'apply_compat_fixes', 'evaluation', 'models']
+__all__ = [
+    '__version__', 'apply_compat_fixes', 'engine', 'evaluation', 'models'
+]

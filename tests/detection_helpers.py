@@ -12,8 +12,14 @@ from mmengine.structures import InstanceData
 LVIS_V1_MASK_RCNN = 'mmdet::lvis/mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1.py'
 
 
-def build_mmdet_model(config_name: str, cfg_options: dict = None):
+def build_mmdet_model(config_name: str, cfg_options: dict = None,
+                      modify=None):
     """Build an MMDetection config's model on CPU without pretrained weights.
+
+    Args:
+        config_name: e.g. ``'mmdet::lvis/...py'``.
+        cfg_options: merged into the config (like ``--cfg-options``).
+        modify: optional function called with the config before building.
 
     Returns:
         tuple: the model and its config.
@@ -25,7 +31,24 @@ def build_mmdet_model(config_name: str, cfg_options: dict = None):
     cfg = get_config(config_name)  # resolves mmdet:: like _base_ does
     cfg.model.backbone.init_cfg = None  # no download of pretrained weights
     cfg.merge_from_dict(cfg_options or {})
+    if modify is not None:
+        modify(cfg)
     return MODELS.build(cfg.model), cfg
+
+
+def assert_valid_predictions(results, num_classes, max_per_img, image_size,
+                             with_masks):
+    """Scores in [0, 1], labels in [0, C), at most max_per_img, masks."""
+    for result in results:
+        pred = result.pred_instances
+        assert len(pred) <= max_per_img
+        if len(pred):
+            assert 0 <= pred.scores.min() and pred.scores.max() <= 1
+            assert 0 <= pred.labels.min() and pred.labels.max() < num_classes
+        if with_masks:
+            assert pred.masks.shape[1:] == tuple(image_size)
+        else:
+            assert 'masks' not in pred
 
 
 def random_detection_batch(num_images: int = 2,

@@ -305,7 +305,7 @@ def test_head_hooks():
     assert loss.custom_cls_channels and loss.custom_activation
     assert loss.custom_accuracy
     assert loss.get_cls_channels(6) == 12
-    with pytest.raises(ValueError, match='num_classes=5.*6 classes'):
+    with pytest.raises(ValueError, match='num_classes=5.*num_classes=6'):
         loss.get_cls_channels(5)
 
 
@@ -390,3 +390,23 @@ def test_module_follows_dtype_and_device_moves():
     loss = make_loss().double()
     assert loss.instance_counts.dtype == torch.long
     assert loss.column_of_label.dtype == torch.long
+
+
+def test_deferred_groups_come_from_the_checkpoint():
+    trained = make_loss()
+    deferred = GroupSoftmaxLoss(num_classes=6)
+    assert deferred.get_cls_channels(6) == 8  # placeholder until loaded
+    with pytest.raises(RuntimeError, match='has no groups'):
+        deferred(torch.zeros(1, 12), torch.tensor([0]))
+    with pytest.raises(RuntimeError, match='has no groups'):
+        deferred.get_activation(torch.zeros(1, 12))
+    deferred.load_state_dict(trained.state_dict())
+    assert deferred.layout == trained.layout
+    logits = torch.randn(3, 12)
+    assert torch.equal(deferred.get_activation(logits),
+                       trained.get_activation(logits))
+
+
+def test_bin_edges_without_groups_are_refused():
+    with pytest.raises(ValueError, match='bin_edges given without groups'):
+        GroupSoftmaxLoss(num_classes=6, bin_edges=(10, ))

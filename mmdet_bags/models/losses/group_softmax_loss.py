@@ -183,10 +183,12 @@ class GroupSoftmaxLoss(nn.Module):
     Args:
         num_classes (int): ``C``, number of foreground classes. Must match the
             groups.
-        groups (str | dict | GroupLayout): ``'lvis_v1'``, ``'lvis_v0.5'``,
-            ``dict(ann_file=..., bin_edges=...)`` or
+        groups (str | dict | GroupLayout | None): ``'lvis_v1'``,
+            ``'lvis_v0.5'``, ``dict(ann_file=..., bin_edges=...)`` or
             ``dict(instance_counts=[...], bin_edges=...)``; see
-            :func:`~mmdet_bags.grouping.build_group_layout`.
+            :func:`~mmdet_bags.grouping.build_group_layout`. Required for
+            training. ``None`` defers them to the checkpoint that will be
+            loaded (inference with :class:`BAGSBBoxHead`).
         bin_edges (Sequence[int], optional): instance-count bin edges when
             ``groups`` does not give them. Defaults to ``(10, 100, 1000)``.
         others_sample_ratio (float | None): ``beta``, how many "others" RoIs
@@ -203,7 +205,7 @@ class GroupSoftmaxLoss(nn.Module):
 
     def __init__(self,
                  num_classes: int,
-                 groups: Union[str, dict, GroupLayout] = 'lvis_v1',
+                 groups: Union[str, dict, GroupLayout, None] = None,
                  bin_edges: Optional[Sequence[int]] = None,
                  others_sample_ratio: Optional[float] = 8.0,
                  use_sigmoid: bool = False,
@@ -234,44 +236,72 @@ class GroupSoftmaxLoss(nn.Module):
         self.custom_activation = True
         self.custom_accuracy = True
 
-        self.layout = build_group_layout(groups, bin_edges)
-        if num_classes != self.layout.num_classes:
-            raise ValueError(
-                f'GroupSoftmaxLoss got num_classes={num_classes} but its '
-                f'groups ({groups!r}) describe {self.layout.num_classes} '
-                'classes; set the head num_classes and the groups to the '
-                'same dataset')
         self.num_classes = num_classes
-        for name, tensor in self.layout.state_tensors().items():
-            self.register_buffer(name, tensor)
-        # Derived index tensors: follow the module across devices, but are
-        # not saved (the two buffers above define them).
-        self.register_buffer('group_of_label', self.layout.group_of_label,
-                             persistent=False)
-        self.register_buffer('column_of_label', self.layout.column_of_label,
-                             persistent=False)
-        self.register_buffer('extra_columns', self.layout.extra_columns,
-                             persistent=False)
-        self.register_buffer(
-            'labels_of_class_columns',
-            torch.cat([
-                self.layout.classes_in_group(k)
-                for k in range(1, self.layout.num_groups)
-            ]),
-            persistent=False)
-        self.group_slices = tuple(
-            (self.layout.group_slice(k).start, self.layout.group_slice(k).stop)
-            for k in range(self.layout.num_groups))
+        self.layout: Optional[GroupLayout] = None
+        if groups is None:
+            if bin_edges is not None:
+                raise ValueError('bin_edges given without groups: give the '
+                                 'groups whose counts the edges split')
+            # Deferred: the groups come from a BAGS checkpoint's buffers
+            # (used at test time through BAGSBBoxHead).
+            for name in STATE_KEYS:
+                self.register_buffer(name, torch.zeros(0, dtype=torch.long))
+        else:
+            self.set_layout(build_group_layout(groups, bin_edges),
+                            source=repr(groups))
         self._register_load_state_dict_pre_hook(self._check_loaded_layout)
+
+    def set_layout(self, layout: GroupLayout, source: str = 'a checkpoint'
+                   ) -> None:
+        """Install the group layout: persistent buffers that carry it in
+        checkpoints, and the derived index tensors (not saved)."""
+        if self.num_classes != layout.num_classes:
+            raise ValueError(
+                f'GroupSoftmaxLoss got num_classes={self.num_classes} but its '
+                f'groups ({source}) describe {layout.num_classes} classes; '
+                'set the head num_classes and the groups to the same dataset')
+        device = self.instance_counts.device if hasattr(
+            self, 'instance_counts') else None
+        self.layout = layout
+        for name, tensor in layout.state_tensors().items():
+            self.register_buffer(name, tensor.to(device))
+        derived = dict(
+            group_of_label=layout.group_of_label,
+            column_of_label=layout.column_of_label,
+            extra_columns=layout.extra_columns,
+            labels_of_class_columns=torch.cat([
+                layout.classes_in_group(k)
+                for k in range(1, layout.num_groups)
+            ]))
+        for name, tensor in derived.items():
+            self.register_buffer(name, tensor.to(device), persistent=False)
+        self.group_slices = tuple(
+            (layout.group_slice(k).start, layout.group_slice(k).stop)
+            for k in range(layout.num_groups))
+
+    def _require_layout(self) -> GroupLayout:
+        if self.layout is None:
+            raise RuntimeError(
+                'GroupSoftmaxLoss has no groups: set groups= in the config '
+                "(e.g. 'lvis_v1' or dict(ann_file=...)) or load a checkpoint "
+                'trained with BAGS (BAGSBBoxHead then takes the groups from '
+                'it)')
+        return self.layout
 
     # ------------------------------------------------------------ BBoxHead
     def get_cls_channels(self, num_classes: int) -> int:
-        """Classifier width, ``C + 1 + G``."""
-        if num_classes != self.layout.num_classes:
+        """Classifier width, ``C + 1 + G``.
+
+        With deferred groups this is a placeholder (``C + 2``) until a
+        checkpoint provides the groups; :class:`BAGSBBoxHead` then resizes
+        its classifier.
+        """
+        if num_classes != self.num_classes:
             raise ValueError(
                 f'the bbox head has num_classes={num_classes} but its '
-                f'GroupSoftmaxLoss groups describe '
-                f'{self.layout.num_classes} classes')
+                f'GroupSoftmaxLoss has num_classes={self.num_classes}')
+        if self.layout is None:
+            return num_classes + 2
         return self.layout.num_logits
 
     def get_activation(self, cls_score: Tensor) -> Tensor:
@@ -288,6 +318,7 @@ class GroupSoftmaxLoss(nn.Module):
             Tensor: ``(N, C + 1)`` scores in label order, background last,
             in ``cls_score``'s dtype (computed in float32 or better).
         """
+        self._require_layout()
         return bags_scores(cls_score, self.group_slices,
                            self.labels_of_class_columns)
 
@@ -301,6 +332,7 @@ class GroupSoftmaxLoss(nn.Module):
             the BAGS scores over foreground RoIs (in percent, as
             MMDetection's ``accuracy``).
         """
+        self._require_layout()
         foreground = labels < self.num_classes
         group0 = cls_score[:, self.group_slices[0][0]:self.group_slices[0][1]]
         acc_objectness = accuracy(group0, (~foreground).long())
@@ -340,15 +372,16 @@ class GroupSoftmaxLoss(nn.Module):
             group, detached and scaled like the loss, for logging (their names
             hold no "loss", so MMEngine does not add them again).
         """
+        layout = self._require_layout()
         reduction = reduction_override or self.reduction
         if reduction not in ('none', 'mean', 'sum'):
             raise ValueError("reduction must be 'none', 'mean' or 'sum', got "
                              f'{reduction!r}')
-        if cls_score.dim() != 2 or cls_score.size(1) != self.layout.num_logits:
+        if cls_score.dim() != 2 or cls_score.size(1) != layout.num_logits:
             raise ValueError(
                 f'GroupSoftmaxLoss expects logits of shape (N, '
-                f'{self.layout.num_logits}) for {self.layout.describe()}; '
-                f'got {tuple(cls_score.shape)}')
+                f'{layout.num_logits}) for {layout.describe()}; got '
+                f'{tuple(cls_score.shape)}')
         labels = labels.long()
         # Checked on the device, without waiting for it.
         torch._assert_async(
@@ -368,8 +401,7 @@ class GroupSoftmaxLoss(nn.Module):
                                         self.column_of_label,
                                         self.extra_columns)
         selected = select_rois(labels, self.group_of_label, weights > 0,
-                               self.others_sample_ratio,
-                               self.layout.num_groups)
+                               self.others_sample_ratio, layout.num_groups)
         cross_entropy = GroupCrossEntropy.apply(
             logits, targets - self.extra_columns, self.group_slices)
         weighted = cross_entropy * (weights.unsqueeze(1) * selected)
@@ -404,6 +436,9 @@ class GroupSoftmaxLoss(nn.Module):
             raise RuntimeError(
                 f'the checkpoint holds invalid BAGS groups at '
                 f'{prefix}: {error}') from None
+        if self.layout is None:
+            self.set_layout(loaded, source=f'the checkpoint ({prefix}*)')
+            return
         difference = loaded.difference(self.layout)
         if difference is not None:
             raise RuntimeError(
@@ -415,7 +450,9 @@ class GroupSoftmaxLoss(nn.Module):
                 'with.')
 
     def extra_repr(self) -> str:
-        return (f'{self.layout.describe()}, others_sample_ratio='
+        groups = ('groups from checkpoint (not loaded yet)'
+                  if self.layout is None else self.layout.describe())
+        return (f'{groups}, others_sample_ratio='
                 f'{self.others_sample_ratio}, loss_weight={self.loss_weight}')
 
 

@@ -1,0 +1,3 @@
+from .bags_bbox_head import BAGSBBoxHead
+
+__all__ = ['BAGSBBoxHead']
