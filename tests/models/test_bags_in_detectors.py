@@ -182,7 +182,7 @@ def test_train_classifier_only_hook_changes_nothing_but_fc_cls():
     torch.manual_seed(0)
     model, _ = build_mmdet_model(FASTER_RCNN, modify=small_model)
     before = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    runner = SimpleNamespace(model=model)
+    runner = SimpleNamespace(model=model, _load_from='baseline.pth')
     hook = TrainClassifierOnlyHook()
     model.train()
     hook.before_train(runner)
@@ -224,4 +224,13 @@ def test_hook_refuses_a_typo():
     model = torch.nn.Sequential(torch.nn.Linear(2, 2))
     with pytest.raises(ValueError, match='nothing would be trained'):
         TrainClassifierOnlyHook(trainable='fc_clss').before_train(
-            SimpleNamespace(model=model))
+            SimpleNamespace(model=model, _load_from='baseline.pth'))
+
+
+def test_hook_refuses_to_train_a_classifier_without_a_checkpoint():
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2))
+    with pytest.raises(RuntimeError, match='set load_from'):
+        TrainClassifierOnlyHook().before_train(
+            SimpleNamespace(model=model, _load_from=None, _resume=False))
+    TrainClassifierOnlyHook(require_checkpoint=False, trainable='0').\
+        before_train(SimpleNamespace(model=model, _load_from=None))

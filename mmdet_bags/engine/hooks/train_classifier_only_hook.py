@@ -69,14 +69,21 @@ class TrainClassifierOnlyHook(Hook):
     Args:
         trainable (Sequence[str]): attribute names of the modules to keep
             training. Defaults to ``('fc_cls',)``.
+        require_checkpoint (bool): refuse to start without ``load_from`` (or
+            ``resume``): training only the classifier of an untrained
+            detector is almost certainly a missing ``load_from``. Defaults
+            to True.
     """
 
     priority = 'VERY_HIGH'
 
-    def __init__(self, trainable: Sequence[str] = ('fc_cls', )) -> None:
+    def __init__(self,
+                 trainable: Sequence[str] = ('fc_cls', ),
+                 require_checkpoint: bool = True) -> None:
         if isinstance(trainable, str):
             trainable = (trainable, )
         self.trainable = tuple(trainable)
+        self.require_checkpoint = require_checkpoint
 
     @staticmethod
     def _model(runner) -> nn.Module:
@@ -92,6 +99,13 @@ class TrainClassifierOnlyHook(Hook):
         return model
 
     def before_train(self, runner) -> None:
+        if self.require_checkpoint and not getattr(runner, '_load_from', None) \
+                and not getattr(runner, '_resume', False):
+            raise RuntimeError(
+                'TrainClassifierOnlyHook trains only the classifier of a '
+                'trained detector, but no checkpoint is loaded: set load_from '
+                '(e.g. --cfg-options load_from=work_dirs/<baseline>/'
+                'epoch_12.pth) or resume')
         model = self._model(runner)
         kept = freeze_all_but(model, self.trainable)
         total = sum(1 for _ in model.parameters())

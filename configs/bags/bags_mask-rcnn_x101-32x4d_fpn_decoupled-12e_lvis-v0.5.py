@@ -1,0 +1,17 @@
+# BAGS decoupled from MMDetection's LVIS v0.5 Mask R-CNN X101-32X4D-FPN 2x
+# checkpoint (see the R50 config).
+_base_ = './bags_mask-rcnn_r50_fpn_decoupled-12e_lvis-v0.5.py'
+model = dict(
+    backbone=dict(
+        type='ResNeXt',
+        depth=101,
+        groups=32,
+        base_width=4,
+        num_stages=4,
+        out_indices=(0, 1, 2, 3),
+        frozen_stages=1,
+        norm_cfg=dict(type='BN', requires_grad=True),
+        style='pytorch',
+        init_cfg=dict(
+            type='Pretrained', checkpoint='open-mmlab://resnext101_32x4d')))
+load_from = 'https://download.openmmlab.com/mmdetection/v2.0/lvis/mask_rcnn_x101_32x4d_fpn_sample1e-3_mstrain_2x_lvis/mask_rcnn_x101_32x4d_fpn_sample1e-3_mstrain_2x_lvis-3cf55ea2.pth'  # noqa: E501

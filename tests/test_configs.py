@@ -1,0 +1,83 @@
+"""Every config under configs/ parses, builds on CPU and has the classifier
+its name promises. Configs are discovered automatically: a new config is
+tested without anyone adding it here."""
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+
+CONFIG_ROOT = Path(__file__).parents[1] / 'configs'
+CONFIGS = sorted(p for p in CONFIG_ROOT.rglob('*.py') if '_base_' not in p.parts)
+NAME = re.compile(r'^(?:(?P<algorithm>bags)_)?(?P<detector>[a-z-]+)_'
+                  r'(?P<backbone>r50|r101|x101-32x4d|x101-64x4d)_fpn_'
+                  r'(?P<schedule>[a-z0-9-]+)_(?P<dataset>lvis-v1|lvis-v0\.5)'
+                  r'\.py$')
+LVIS = {
+    'lvis-v1': dict(classes=1203, groups=(200, 412, 334, 257), logits=1209),
+    'lvis-v0.5': dict(classes=1230, groups=(294, 453, 302, 181),
+                      logits=1236),
+}
+
+
+def config_id(path):
+    return str(path.relative_to(CONFIG_ROOT))
+
+
+def test_configs_are_found():
+    assert len(CONFIGS) >= 23
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=config_id)
+def test_config_builds_with_the_promised_classifier(path):
+    from mmdet.registry import MODELS
+    match = NAME.match(path.name)
+    assert match, f'{path.name} does not follow the naming scheme'
+    cfg = Config.fromfile(str(path))
+    cfg.model.backbone.init_cfg = None  # no pretrained download
+    cfg.load_from = None
+    lvis = LVIS[match['dataset']]
+    is_bags = match['algorithm'] == 'bags'
+    if is_bags:
+        assert cfg.custom_imports['imports'] == ['mmdet_bags']
+        assert cfg.custom_imports['allow_failed_imports'] is False
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    heads = model.roi_head.bbox_head
+    heads = list(heads) if isinstance(heads, torch.nn.ModuleList) else [heads]
+    if 'cascade' in match['detector']:
+        assert len(heads) == 3
+        assert all(head.reg_class_agnostic for head in heads)
+    for head in heads:
+        assert head.num_classes == lvis['classes']
+        if is_bags:
+            assert type(head).__name__ == 'BAGSBBoxHead'
+            assert head.fc_cls.out_features == lvis['logits']
+            assert head.layout.group_sizes == lvis['groups']
+        else:
+            assert head.fc_cls.out_features == lvis['classes'] + 1
+    if 'mask' in match['detector']:
+        mask_heads = model.roi_head.mask_head
+        if not isinstance(mask_heads, torch.nn.ModuleList):
+            mask_heads = [mask_heads]
+        assert all(m.num_classes == lvis['classes'] for m in mask_heads)
+    dataset = cfg.train_dataloader.dataset
+    assert dataset.type in ('LVISV1Dataset', 'LVISV05Dataset')  # plain
+    if match['schedule'].startswith('decoupled'):
+        hooks = [hook['type'] for hook in cfg.get('custom_hooks', [])]
+        assert 'TrainClassifierOnlyHook' in hooks
+        assert cfg.optim_wrapper.optimizer.lr == 0.01
+        assert cfg.train_cfg.max_epochs == 12
+        assert cfg.param_scheduler[1].milestones == [8, 11]
+        assert cfg.model.test_cfg.rcnn.max_per_img == 300
+        assert cfg.model_wrapper_cfg.find_unused_parameters
+        loaded = Config.fromfile(str(path)).load_from
+        if 'mask-rcnn' in match['detector'] and 'cascade' not in \
+                match['detector']:
+            assert loaded.startswith(
+                'https://download.openmmlab.com/mmdetection/v2.0/lvis/')
+            assert match['backbone'].replace('-', '_') in loaded
+            assert ('lvis_v1' in loaded) == (match['dataset'] == 'lvis-v1')
+        else:
+            assert loaded is None  # documented: pass your own baseline
