@@ -81,3 +81,17 @@ def test_config_builds_with_the_promised_classifier(path):
             assert ('lvis_v1' in loaded) == (match['dataset'] == 'lvis-v1')
         else:
             assert loaded is None  # documented: pass your own baseline
+
+
+def test_metafile_and_model_index_list_every_config():
+    import yaml
+    root = CONFIG_ROOT.parent
+    index = yaml.safe_load((root / 'model-index.yml').read_text())
+    assert index['Import'] == ['configs/bags/metafile.yml']
+    metafile = yaml.safe_load((root / index['Import'][0]).read_text())
+    listed = {model['Config'] for model in metafile['Models']}
+    assert listed == {str(p.relative_to(root)) for p in CONFIGS}
+    for model in metafile['Models']:
+        assert model['Name'] == Path(model['Config']).stem
+        assert model['In Collection'] == 'BAGS'
+        assert 'Results' not in model  # nothing measured on LVIS yet
