@@ -53,6 +53,15 @@ def _as_count(value, what: str) -> int:
     return int(value)
 
 
+def bin_of_count(instance_count: int, bin_edges: Sequence[int]) -> int:
+    """Bin index of a class with ``instance_count`` training instances.
+
+    ``bisect_right``: a count equal to an edge belongs to the bin that starts
+    at that edge. The one binning rule of the package (groups and per-bin AP).
+    """
+    return bisect.bisect_right(bin_edges, instance_count)
+
+
 def validate_bin_edges(bin_edges: Sequence[int]) -> Tuple[int, ...]:
     """Check that bin edges are positive integers in strictly ascending order.
 
@@ -127,7 +136,7 @@ class GroupLayout:
             for label, count in enumerate(instance_counts))
         self.bin_edges: Tuple[int, ...] = validate_bin_edges(bin_edges)
 
-        bins = [bisect.bisect_right(self.bin_edges, count)
+        bins = [bin_of_count(count, self.bin_edges)
                 for count in self.instance_counts]
         self.group_bins: Tuple[int, ...] = tuple(sorted(set(bins)))
         group_of_bin = {b: k for k, b in enumerate(self.group_bins, start=1)}
