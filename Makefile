@@ -19,7 +19,7 @@ install: $(STAMP)
 # setup_env.sh itself skips whatever is already installed (mmcv is never
 # compiled twice).
 $(STAMP): tools/setup_env.sh tools/check_mmcv_ops.py requirements/build.txt \
-		requirements/runtime.txt requirements/tests.txt \
+		requirements/runtime.txt requirements/tests.txt requirements/tools.txt \
 		requirements/constraints.txt setup.cfg pyproject.toml
 	VENV=$(VENV) PYTHON=$(PYTHON) bash tools/setup_env.sh
 	touch $@
