@@ -1,5 +1,6 @@
 # mmdet-bags: the commands a newcomer needs.
 #
+#   make demo      baseline vs BAGS on a generated long-tail set, on CPU
 #   make test      create .venv/ if needed (compiles mmcv once) and run the tests
 #   make install   only create/update the environment in .venv/
 #
@@ -11,7 +12,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mmdet-bags-installed
 PYTEST_ARGS ?=
 
-.PHONY: install test clean-env
+.PHONY: install test demo clean-env
 
 install: $(STAMP)
 
@@ -26,6 +27,11 @@ $(STAMP): tools/setup_env.sh tools/check_mmcv_ops.py requirements/build.txt \
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# DEMO_ARGS: e.g. "--force all" to regenerate and retrain everything.
+DEMO_ARGS ?=
+demo: install
+	$(PY) tools/demo.py $(DEMO_ARGS)
 
 clean-env:
 	rm -rf $(VENV)

@@ -9,9 +9,10 @@ from .compat import apply_compat_fixes
 
 apply_compat_fixes()
 
-from . import engine, evaluation, models  # noqa: E402,F401  (registers)
+from . import datasets, engine, evaluation, models  # noqa: E402,F401
 from .version import __version__  # noqa: E402
 
 __all__ = [
-    '__version__', 'apply_compat_fixes', 'engine', 'evaluation', 'models'
+    '__version__', 'apply_compat_fixes', 'datasets', 'engine', 'evaluation',
+    'models'
 ]

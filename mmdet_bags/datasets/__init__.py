@@ -1,7 +1,10 @@
 """Datasets: a deterministic synthetic long-tail set in LVIS v1 format.
 
-Pure numpy/OpenCV/pycocotools: nothing here imports model code.
+The generator is pure numpy/OpenCV/pycocotools: nothing in it imports model
+code. ``LVISFormatDataset`` is the MMDetection dataset that reads such files
+(or any LVIS-format file) with the classes the file lists.
 """
+from .lvis_format import LVISFormatDataset
 from .synthetic_longtail import (COLOURS, LVIS_BIN_EDGES, MAX_CLASSES,
                                  PRESETS, SHAPES, TEXTURES, ClassAppearance,
                                  LongTailPlan, LongTailSettings, SplitPlan,
@@ -14,6 +17,7 @@ from .synthetic_longtail import (COLOURS, LVIS_BIN_EDGES, MAX_CLASSES,
                                  scaled_bin_edges)
 
 __all__ = [
+    'LVISFormatDataset',
     'COLOURS', 'LVIS_BIN_EDGES', 'MAX_CLASSES', 'PRESETS', 'SHAPES',
     'TEXTURES', 'ClassAppearance', 'LongTailPlan', 'LongTailSettings',
     'SplitPlan', 'bin_sizes', 'class_catalogue', 'encode_mask',

@@ -1,0 +1,105 @@
+"""Plots of the demo and benchmarks: classifier weight norms and AP per bin."""
+from typing import Dict, Sequence
+
+import numpy as np
+import torch
+
+
+def classifier_class_norms(state_dict: Dict[str, torch.Tensor],
+                           num_classes: int,
+                           prefix: str = 'roi_head.bbox_head.'
+                           ) -> np.ndarray:
+    """L2 norm of each foreground class's classifier row, in label order.
+
+    Works for an ordinary softmax classifier (``C + 1`` rows, class ``c`` in
+    row ``c``) and for a BAGS classifier (its checkpoint carries the groups,
+    which give each class's row).
+
+    Returns:
+        np.ndarray: ``(C,)`` norms.
+    """
+    from mmdet_bags.grouping import GroupLayout
+    from mmdet_bags.grouping.layout import STATE_KEYS
+    weight = state_dict[prefix + 'fc_cls.weight'].float()
+    if all(prefix + 'loss_cls.' + key in state_dict for key in STATE_KEYS):
+        layout = GroupLayout.from_state_tensors({
+            key: state_dict[prefix + 'loss_cls.' + key]
+            for key in STATE_KEYS
+        })
+        rows = layout.class_columns
+    else:
+        if weight.size(0) != num_classes + 1:
+            raise ValueError(f'{prefix}fc_cls has {weight.size(0)} rows, '
+                             f'expected {num_classes + 1} for a softmax '
+                             'classifier or BAGS groups in the checkpoint')
+        rows = torch.arange(num_classes)
+    return weight[rows].norm(dim=1).numpy()
+
+
+def plot_classifier_norms(norms_by_method: Dict[str, np.ndarray],
+                          instance_counts: Sequence[int], out_file: str,
+                          title: str = '') -> None:
+    """Per-class classifier weight norms, classes sorted by training count
+    (most frequent first): the paper's Figure 1 diagnosis of imbalance."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    order = np.argsort(-np.asarray(instance_counts), kind='stable')
+    figure, norm_axes = plt.subplots(figsize=(9, 4))
+    count_axes = norm_axes.twinx()
+    count_axes.bar(range(len(order)), np.asarray(instance_counts)[order],
+                   color='0.85', label='training instances')
+    count_axes.set_yscale('log')
+    count_axes.set_ylabel('training instances (log)')
+    for name, norms in norms_by_method.items():
+        norm_axes.plot(range(len(order)), np.asarray(norms)[order],
+                       marker='.', label=name)
+    norm_axes.set_zorder(count_axes.get_zorder() + 1)
+    norm_axes.patch.set_visible(False)
+    norm_axes.set_xlabel('classes, sorted by training instances')
+    norm_axes.set_ylabel('classifier weight norm')
+    norm_axes.legend(loc='upper right')
+    norm_axes.set_title(title or 'Classifier weight norm per class')
+    figure.tight_layout()
+    figure.savefig(out_file, dpi=100)
+    plt.close(figure)
+
+
+def plot_ap_per_bin(ap_by_method: Dict[str, Sequence[float]],
+                    bin_labels: Sequence[str], out_file: str,
+                    title: str = '', ylabel: str = 'AP') -> None:
+    """Grouped bars: AP of each instance-count bin for each method (a
+    missing bin, reported as a negative value, is drawn as no bar)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    methods = list(ap_by_method)
+    width = 0.8 / max(len(methods), 1)
+    figure, axes = plt.subplots(figsize=(1.8 * len(bin_labels) + 2, 4))
+    for index, name in enumerate(methods):
+        values = [max(float(v), 0.0) if v is not None and v >= 0 else 0.0
+                  for v in ap_by_method[name]]
+        positions = [b + (index - (len(methods) - 1) / 2) * width
+                     for b in range(len(bin_labels))]
+        axes.bar(positions, values, width=width, label=name)
+    axes.set_xticks(range(len(bin_labels)))
+    axes.set_xticklabels(bin_labels)
+    axes.set_xlabel('training instances of the class (bin)')
+    axes.set_ylabel(ylabel)
+    axes.set_title(title or 'AP per instance-count bin')
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(out_file, dpi=100)
+    plt.close(figure)
+
+
+def bin_labels(bin_edges: Sequence[int]) -> list:
+    """``['AP1 [0, 2)', 'AP2 [2, 19)', ...]`` for the plots and tables."""
+    lows = (0, ) + tuple(bin_edges)
+    highs = tuple(bin_edges) + (None, )
+    return [
+        f'AP{i} [{low}, {"inf" if high is None else high})'
+        for i, (low, high) in enumerate(zip(lows, highs), start=1)
+    ]
+
+
