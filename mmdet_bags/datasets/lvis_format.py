@@ -13,9 +13,9 @@ class LVISFormatDataset(LVISV1Dataset):
     """``LVISV1Dataset`` for LVIS-format files with their own categories.
 
     MMDetection's ``LVISV1Dataset`` always reports the 1203 LVIS class names.
-    This subclass reads the class names from the annotation file (categories
-    in ascending id order, which is also the label order ``LVISV1Dataset``
-    uses), unless ``metainfo=dict(classes=...)`` gives them. Everything else
+    This subclass reads the class names from the annotation file, in the
+    order of the labels ``LVISV1Dataset`` assigns (the file's category
+    order), unless ``metainfo=dict(classes=...)`` gives them. Everything else
     (image paths from ``coco_url``, LVIS evaluation fields) is
     ``LVISV1Dataset``'s.
     """
@@ -29,6 +29,8 @@ class LVISFormatDataset(LVISV1Dataset):
         if self._classes_from_file:
             with get_local_path(self.ann_file,
                                 backend_args=self.backend_args) as path:
-                names = count_instances_in_annotation_file(path).names
-            self._metainfo['classes'] = names
+                table = count_instances_in_annotation_file(path)
+            name_of_id = dict(zip(table.category_ids, table.names))
+            self._metainfo['classes'] = tuple(
+                name_of_id[category_id] for category_id in self.cat_ids)
         return data_list

@@ -264,12 +264,14 @@ def count_instances_in_annotation_file(
         classes: Optional[Sequence[str]] = None) -> CategoryTable:
     """Count the annotations of each category in a COCO/LVIS-format file.
 
-    Labels are assigned the way MMDetection's datasets do it: with
-    ``classes`` (a dataset's ``metainfo['classes']``), label ``i`` is the
-    category named ``classes[i]`` and categories not listed are ignored;
-    without it, labels follow ascending category id (as ``LVISV1Dataset`` and
-    an unfiltered ``CocoDataset`` do). A category with no annotation gets
-    count 0.
+    Labels are assigned exactly as MMDetection's datasets do it: in the
+    order the file lists its categories (``LVISV1Dataset`` labels
+    ``lvis.get_cat_ids()``, ``CocoDataset`` labels
+    ``coco.get_cat_ids(cat_names=classes)``, both in file order; real LVIS
+    and COCO files list categories by ascending id). With ``classes`` (a
+    dataset's ``metainfo['classes']``), only the categories with those names
+    are kept, still in file order, as ``CocoDataset`` does. A category with
+    no annotation gets count 0.
 
     The file is streamed: annotations are decoded one at a time and only
     their category ids are counted, so memory stays at a few megabytes
@@ -292,7 +294,6 @@ def count_instances_in_annotation_file(
                for c in categories):
         raise ValueError(f'annotation file {ann_file!r}: every category must '
                          'be an object with "id" and "name"')
-    categories = sorted(categories, key=lambda c: c['id'])
     known_ids = {c['id'] for c in categories}
     unknown = sorted(set(counts) - known_ids, key=str)
     if unknown:
@@ -313,7 +314,9 @@ def count_instances_in_annotation_file(
                 f'annotation file {ann_file!r} has no category named '
                 f'{missing[:5]} ({len(missing)} of the {len(classes)} '
                 'dataset classes missing)')
-        categories = [by_name[canonical_class_name(name)] for name in classes]
+        wanted = {canonical_class_name(name) for name in classes}
+        categories = [c for c in categories
+                      if canonical_class_name(c['name']) in wanted]
 
     frequencies: Optional[List[str]] = [c.get('frequency') for c in categories]
     if any(frequency is None for frequency in frequencies):

@@ -13,18 +13,25 @@ def build(ann_file, **kwargs):
                                **kwargs))
 
 
-def test_classes_come_from_the_file_in_id_order(tmp_path):
+def test_class_names_match_the_labels(tmp_path):
     ann_file = tmp_path / 'train.json'
     content = write_small_lvis_file(ann_file)
-    # Shuffle the category order in the file: labels follow ids regardless.
+    # Reverse the category order in the file: LVISV1Dataset labels follow
+    # the file order (cup = 0), and so must the names.
     content['categories'] = content['categories'][::-1]
     ann_file.write_text(json.dumps(content))
     dataset = build(str(ann_file))
-    assert dataset.metainfo['classes'] == ('apple', 'ball', 'cup')
+    assert dataset.metainfo['classes'] == ('cup', 'ball', 'apple')
     assert len(dataset) == 2
-    labels = sorted(instance['bbox_label'] for index in range(len(dataset))
-                    for instance in dataset.get_data_info(index)['instances'])
-    assert labels == [0, 1, 1, 2, 2]
+    names = {1: 'apple', 2: 'ball', 3: 'cup'}
+    for index in range(len(dataset)):
+        info = dataset.get_data_info(index)
+        image_annotations = [a for a in content['annotations']
+                             if a['image_id'] == info['img_id']]
+        labels = sorted(dataset.metainfo['classes'][i['bbox_label']]
+                        for i in info['instances'])
+        assert labels == sorted(names[a['category_id']]
+                                for a in image_annotations)
 
 
 def test_given_classes_are_kept(tmp_path):

@@ -28,25 +28,34 @@ CATEGORIES = [dict(id=7, name='cat'), dict(id=2, name='dog'),
               dict(id=30, name='emu')]
 
 
-def test_counts_follow_sorted_category_ids(tmp_path):
+def test_labels_follow_the_file_category_order_like_mmdet(tmp_path):
+    """Same label for every category as MMDetection's own datasets give."""
+    from mmdet.datasets.api_wrappers import COCO
+    from lvis import LVIS
     path = coco_file(tmp_path, CATEGORIES, [7, 7, 2, 7])
     table = count_instances_in_annotation_file(path)
-    # ids sorted: 2 (dog), 7 (cat), 30 (emu, no annotation -> 0)
-    assert table.names == ('dog', 'cat', 'emu')
-    assert table.category_ids == (2, 7, 30)
-    assert table.instance_counts == (1, 3, 0)
+    # File order: 7 (cat), 2 (dog), 30 (emu, no annotation -> 0).
+    assert table.names == ('cat', 'dog', 'emu')
+    assert table.category_ids == (7, 2, 30)
+    assert table.instance_counts == (3, 1, 0)
     assert table.frequencies is None
+    assert list(table.category_ids) == COCO(path).get_cat_ids()
+    assert list(table.category_ids) == LVIS(path).get_cat_ids()
     layout = table.layout((2, ))
-    assert layout.group_of.tolist() == [1, 2, 1]
+    assert layout.group_of.tolist() == [2, 1, 1]
 
 
-def test_counts_follow_given_class_names(tmp_path):
-    """Like CocoDataset with metainfo classes: names define the labels and
-    unlisted categories are left out."""
+def test_given_class_names_filter_like_coco_dataset(tmp_path):
+    """Like CocoDataset with metainfo classes: unlisted categories are left
+    out and labels keep the file order."""
+    from mmdet.datasets.api_wrappers import COCO
     path = coco_file(tmp_path, CATEGORIES, [7, 7, 2, 30])
-    table = count_instances_in_annotation_file(path, classes=('emu', 'cat'))
-    assert table.names == ('emu', 'cat')
-    assert table.instance_counts == (1, 2)
+    classes = ('emu', 'cat')
+    table = count_instances_in_annotation_file(path, classes=classes)
+    assert table.names == ('cat', 'emu')
+    assert table.instance_counts == (2, 1)
+    assert list(table.category_ids) == COCO(path).get_cat_ids(
+        cat_names=classes)
 
 
 def test_lvis_frequencies_are_kept(tmp_path):
@@ -60,8 +69,8 @@ def test_lvis_frequencies_are_kept(tmp_path):
 def test_build_group_layout_from_annotation_file(tmp_path):
     path = coco_file(tmp_path, CATEGORIES, [7] * 12 + [2] * 3)
     layout = build_group_layout(dict(ann_file=path, bin_edges=(5, 10)))
-    assert layout.instance_counts == (3, 12, 0)
-    assert layout.group_of.tolist() == [1, 2, 1]
+    assert layout.instance_counts == (12, 3, 0)  # cat, dog, emu
+    assert layout.group_of.tolist() == [2, 1, 1]
 
 
 def test_build_group_layout_from_counts_and_edges():
@@ -169,7 +178,7 @@ def test_lvis_annotation_file_matches_names_across_the_alias(tmp_path):
     path = coco_file(tmp_path, categories, [1, 2, 2])
     table = count_instances_in_annotation_file(
         path, classes=('apple', 'speaker_(stereo_equipment)'))
-    assert table.instance_counts == (2, 1)
+    assert table.instance_counts == (1, 2)  # file order: speaker, apple
 
 
 def test_large_file_is_counted_without_a_second_copy(tmp_path):
