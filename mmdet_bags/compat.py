@@ -46,6 +46,9 @@ _MODULES_USING_REMOVED_NUMPY_ALIASES: Tuple[str, ...] = (
     'mmdet.evaluation.functional.ytviseval',
 )
 
+# HistoryBuffer's built-in statistics methods (mmengine 0.10).
+_HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
+
 _applied = False
 
 
@@ -106,8 +109,12 @@ def history_buffer_attribute(owner: object, name: str):
     ``HistoryBuffer.register_statistics``) resolve; anything else is refused.
     """
     from mmengine.logging.history_buffer import HistoryBuffer
-    if owner is HistoryBuffer and isinstance(name, str) and \
-            name in HistoryBuffer._statistics_methods:
+
+    # The built-in statistics are registered only when a first HistoryBuffer
+    # is created, which a fresh process loading a checkpoint has not done.
+    allowed = set(_HISTORY_BUFFER_STATISTICS).union(
+        HistoryBuffer._statistics_methods)
+    if owner is HistoryBuffer and isinstance(name, str) and name in allowed:
         return getattr(HistoryBuffer, name)
     raise pickle.UnpicklingError(
         f'refusing getattr({owner!r}, {name!r}) in a checkpoint: only '

@@ -185,6 +185,20 @@ def test_runner_load_from_and_resume(mmengine_checkpoint, tmp_path):
     assert (tmp_path / 'resume' / 'iter_5.pth').is_file()
 
 
+def test_a_fresh_process_loads_the_checkpoint(mmengine_checkpoint):
+    """How `mim test -C` and `load_from` meet a checkpoint: in a new
+    interpreter where no HistoryBuffer exists yet."""
+    import subprocess
+    import sys
+    script = ('import mmdet_bags, torch; '
+              f'ckpt = torch.load({str(mmengine_checkpoint)!r}); '
+              "print(ckpt['meta']['iter'])")
+    result = subprocess.run([sys.executable, '-c', script],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith('3')
+
+
 def test_without_the_allow_list_torch_refuses_the_checkpoint(
         mmengine_checkpoint, without_allow_list):
     with pytest.raises(pickle.UnpicklingError):
