@@ -342,6 +342,7 @@ def build_group_layout(groups: GroupsSpec,
         groups: one of
 
             * ``'lvis_v1'`` or ``'lvis_v0.5'``: the shipped LVIS counts;
+            * a path ending in ``.json``: same as ``dict(ann_file=path)``;
             * ``dict(ann_file=PATH, bin_edges=..., classes=...)``: counts
               from a COCO/LVIS-format training annotation file;
             * ``dict(instance_counts=[...], bin_edges=...)``: explicit counts
@@ -358,6 +359,12 @@ def build_group_layout(groups: GroupsSpec,
     if isinstance(groups, GroupLayout):
         return groups
     edges = DEFAULT_BIN_EDGES if bin_edges is None else bin_edges
+    if isinstance(groups, (str, os.PathLike)) and \
+            os.fspath(groups).endswith('.json'):
+        # A path alone: the same as dict(ann_file=path), e.g. from the
+        # command line (--cfg-options ...groups=data/my/train.json).
+        return build_group_layout(dict(ann_file=os.fspath(groups)),
+                                  bin_edges, classes)
     if isinstance(groups, str):
         table = load_builtin_table(groups)
         if classes is not None:
@@ -383,7 +390,8 @@ def build_group_layout(groups: GroupsSpec,
             return GroupLayout.from_counts(spec['instance_counts'], edges)
     raise ValueError(
         'groups must be a built-in name '
-        f'({", ".join(repr(n) for n in BUILTIN_TABLES)}), '
-        "dict(ann_file='train.json', bin_edges=(10, 100, 1000)), "
+        f'({", ".join(repr(n) for n in BUILTIN_TABLES)}), a .json '
+        "annotation file, dict(ann_file='train.json', bin_edges=(10, 100, "
+        "1000)), "
         'dict(instance_counts=[...], bin_edges=(10, 100, 1000)) or a '
         f'GroupLayout; got {groups!r}')

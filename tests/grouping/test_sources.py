@@ -220,3 +220,11 @@ def test_large_file_is_counted_without_a_second_copy(tmp_path):
     print(f"peak {ours} B streaming vs {plain} B json.load, file {size} B")
     assert ours < 8 * 2**20, (ours, size)  # a few chunks, whatever the size
     assert ours < plain / 5, (ours, plain)
+
+
+def test_a_json_path_alone_means_that_annotation_file(tmp_path):
+    path = coco_file(tmp_path, CATEGORIES, [7] * 12 + [2] * 3)
+    layout = build_group_layout(path, bin_edges=(5, 10))
+    assert layout == build_group_layout(dict(ann_file=path, bin_edges=(5, 10)))
+    with pytest.raises(FileNotFoundError, match='missing.json'):
+        build_group_layout(str(tmp_path / 'missing.json'))

@@ -407,6 +407,9 @@ def test_deferred_groups_come_from_the_checkpoint():
                        trained.get_activation(logits))
 
 
-def test_bin_edges_without_groups_are_refused():
-    with pytest.raises(ValueError, match='bin_edges given without groups'):
-        GroupSoftmaxLoss(num_classes=6, bin_edges=(10, ))
+def test_deferred_groups_take_the_checkpoint_edges_not_the_config_ones():
+    trained = make_loss(bin_edges=(100, ))
+    deferred = GroupSoftmaxLoss(num_classes=6, bin_edges=(10, 100, 1000))
+    deferred.load_state_dict(trained.state_dict())
+    assert deferred.layout.bin_edges == (100, )
+    assert deferred.layout == trained.layout

@@ -187,10 +187,12 @@ class GroupSoftmaxLoss(nn.Module):
             ``'lvis_v0.5'``, ``dict(ann_file=..., bin_edges=...)`` or
             ``dict(instance_counts=[...], bin_edges=...)``; see
             :func:`~mmdet_bags.grouping.build_group_layout`. Required for
-            training. ``None`` defers them to the checkpoint that will be
-            loaded (inference with :class:`BAGSBBoxHead`).
+            training. ``None`` defers them, with their bin edges, to the
+            checkpoint that will be loaded (inference with
+            :class:`BAGSBBoxHead`).
         bin_edges (Sequence[int], optional): instance-count bin edges when
-            ``groups`` does not give them. Defaults to ``(10, 100, 1000)``.
+            ``groups`` does not give them. Defaults to ``(10, 100, 1000)``;
+            ignored with ``groups=None``.
         others_sample_ratio (float | None): ``beta``, how many "others" RoIs
             a group keeps per positive RoI. Defaults to 8.0 (the paper).
             ``None`` keeps every "others" RoI (the paper's "all" ablation).
@@ -239,11 +241,9 @@ class GroupSoftmaxLoss(nn.Module):
         self.num_classes = num_classes
         self.layout: Optional[GroupLayout] = None
         if groups is None:
-            if bin_edges is not None:
-                raise ValueError('bin_edges given without groups: give the '
-                                 'groups whose counts the edges split')
-            # Deferred: the groups come from a BAGS checkpoint's buffers
-            # (used at test time through BAGSBBoxHead).
+            # Deferred: the groups (and their bin edges; a bin_edges argument
+            # is ignored) come from a BAGS checkpoint's buffers, at test time
+            # through BAGSBBoxHead.
             for name in STATE_KEYS:
                 self.register_buffer(name, torch.zeros(0, dtype=torch.long))
         else:
