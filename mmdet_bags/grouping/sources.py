@@ -224,9 +224,8 @@ def _read_categories_and_counts(ann_file: str) -> Tuple[list, Counter]:
         stream = _JsonStream(file, ann_file)
         try:
             if stream.peek() != '{':
-                raise ValueError(
-                    f'annotation file {ann_file!r} must hold a JSON object '
-                    'with "categories" and "annotations"')
+                raise stream.error('expected a JSON object with '
+                                   '"categories" and "annotations"')
             for key in stream.object_keys():
                 if key == 'annotations' and stream.peek() == '[':
                     counts = Counter()
