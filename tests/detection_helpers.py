@@ -147,3 +147,52 @@ def write_small_lvis_file(path, image_size: Tuple[int, int] = (64, 64)):
     with open(path, 'w') as file:
         json.dump(content, file)
     return content
+
+
+def tiny_cfg(config, data: dict, work_dir: str):
+    """A real config shrunk for CPU tests: ResNet-18, 128 px, 4 images of the
+    generated set ``data`` (see ``generate_longtail_lvis``), 1 epoch."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(config))
+    num_classes = len(data['class_names'])
+    root = data['data_root'].rstrip('/') + '/'
+    cfg.work_dir = work_dir
+    cfg.model.backbone.update(depth=18, init_cfg=None)
+    cfg.model.neck.in_channels = [64, 128, 256, 512]
+    heads = cfg.model.roi_head.bbox_head
+    for head in heads if isinstance(heads, list) else [heads]:
+        head.num_classes = num_classes
+        if head.type == 'BAGSBBoxHead':
+            head.groups = data['train_ann_file']
+            head.bin_edges = tuple(data['bin_edges'])
+    if 'mask_head' in cfg.model.roi_head:
+        cfg.model.roi_head.mask_head.num_classes = num_classes
+    rcnn_train = cfg.model.train_cfg.rcnn
+    for stage in rcnn_train if isinstance(rcnn_train, list) else [rcnn_train]:
+        stage.sampler.num = 64
+    with_mask = 'mask_head' in cfg.model.roi_head
+    pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadAnnotations', with_bbox=True, with_mask=with_mask),
+        dict(type='Resize', scale=(128, 128), keep_ratio=True),
+        dict(type='PackDetInputs')
+    ]
+    split_prefix = dict(train='', val='')
+    if cfg.train_dataloader.dataset.type == 'LVISV05Dataset':
+        # v0.5 datasets join file_name to the split folder.
+        split_prefix = dict(train='train2017/', val='val2017/')
+    for split, loader in (('train', cfg.train_dataloader),
+                          ('val', cfg.val_dataloader),
+                          ('val', cfg.test_dataloader)):
+        loader.update(batch_size=2, num_workers=0, persistent_workers=False)
+        loader.dataset.update(
+            data_root=root, ann_file=f'annotations/lvis_v1_{split}.json',
+            data_prefix=dict(img=split_prefix[split]), indices=4,
+            pipeline=pipeline, metainfo=dict(classes=data['class_names']))
+    for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
+        evaluator.ann_file = data['val_ann_file']
+    cfg.train_cfg.update(max_epochs=1, val_interval=1)
+    cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0)]
+    cfg.default_hooks.logger.interval = 1
+    cfg.default_hooks.checkpoint.interval = 1
+    return cfg

@@ -81,3 +81,7 @@ train_dataloader = dict(
         filter_cfg=dict(filter_empty_gt=True, min_size=32),
         pipeline={{_base_.train_pipeline}},
         backend_args={{_base_.backend_args}}))
+
+# Checkpoints keep the random generators' state, so that resume repeats an
+# uninterrupted run (MMEngine keeps only the seed).
+custom_hooks = [dict(type='RandomStateHook')]

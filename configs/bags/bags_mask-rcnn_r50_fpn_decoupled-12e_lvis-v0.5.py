@@ -30,7 +30,10 @@ train_dataloader = dict(
 
 # Only every stage's fc_cls trains; everything else, BatchNorm statistics
 # included, stays as in the checkpoint.
-custom_hooks = [dict(type='TrainClassifierOnlyHook', trainable=('fc_cls', ))]
+custom_hooks = [
+    dict(type='TrainClassifierOnlyHook', trainable=('fc_cls', )),
+    dict(type='RandomStateHook'),  # resume repeats an uninterrupted run
+]
 model_wrapper_cfg = dict(
     type='MMDistributedDataParallel', find_unused_parameters=True)
 

@@ -17,7 +17,10 @@ model = dict(
 
 # Only fc_cls trains: every other parameter and all BatchNorm statistics stay
 # as in the checkpoint. DDP must allow parameters without gradients.
-custom_hooks = [dict(type='TrainClassifierOnlyHook', trainable=('fc_cls', ))]
+custom_hooks = [
+    dict(type='TrainClassifierOnlyHook', trainable=('fc_cls', )),
+    dict(type='RandomStateHook'),  # resume repeats an uninterrupted run
+]
 model_wrapper_cfg = dict(
     type='MMDistributedDataParallel', find_unused_parameters=True)
 

@@ -1,4 +1,4 @@
 """Training-loop components (registered into ``mmdet.registry.HOOKS``)."""
-from .hooks import TrainClassifierOnlyHook
+from .hooks import RandomStateHook, TrainClassifierOnlyHook
 
-__all__ = ['TrainClassifierOnlyHook']
+__all__ = ['RandomStateHook', 'TrainClassifierOnlyHook']
