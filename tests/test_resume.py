@@ -25,10 +25,11 @@ def tiny_data(tmp_path_factory):
                                   progress=False)
 
 
-def run(data, work_dir, max_epochs, resume_from=None, hooks=True):
+def run(data, work_dir, max_epochs, resume_from=None, hooks=True,
+        val_interval=1):
     from mmengine.runner import Runner
     cfg = tiny_cfg(CONFIG, data, str(work_dir))
-    cfg.train_cfg.update(max_epochs=max_epochs, val_interval=100)
+    cfg.train_cfg.update(max_epochs=max_epochs, val_interval=val_interval)
     cfg.randomness = dict(seed=3, deterministic=True)
     if not hooks:
         cfg.custom_hooks = []
@@ -54,6 +55,8 @@ def test_config_keeps_random_state_in_checkpoints():
 
 
 def test_resume_repeats_the_uninterrupted_run(tiny_data, tmp_path):
+    """With validation after every epoch (the uninterrupted run validates
+    between epochs 1 and 2, the resumed one does not)."""
     straight = run(tiny_data, tmp_path / 'straight', max_epochs=2)
     run(tiny_data, tmp_path / 'first', max_epochs=1)
     checkpoint = torch.load(str(tmp_path / 'first' / 'epoch_1.pth'))
@@ -71,11 +74,12 @@ def test_resume_repeats_the_uninterrupted_run(tiny_data, tmp_path):
 def test_without_the_hook_resume_draws_differently(tiny_data, tmp_path):
     """Control: the difference the hook removes is real."""
     straight = run(tiny_data, tmp_path / 'straight', max_epochs=2,
-                   hooks=False)
-    run(tiny_data, tmp_path / 'first', max_epochs=1, hooks=False)
+                   hooks=False, val_interval=100)
+    run(tiny_data, tmp_path / 'first', max_epochs=1, hooks=False,
+        val_interval=100)
     resumed = run(tiny_data, tmp_path / 'resumed', max_epochs=2,
                   resume_from=tmp_path / 'first' / 'epoch_1.pth',
-                  hooks=False)
+                  hooks=False, val_interval=100)
     key = 'roi_head.bbox_head.fc_cls.weight'
     assert not torch.equal(resumed.model.state_dict()[key],
                            straight.model.state_dict()[key])

@@ -41,6 +41,11 @@ class RandomStateHook(Hook):
     ``load_from`` of a checkpoint starts a new run with the configured
     seed).
 
+    Validation inside training leaves the generators as it found them (the
+    state is saved before and restored after each validation), so it
+    neither shifts the training draws nor makes a resumed run (which skips
+    the validation already done) diverge.
+
     Each rank saves and restores its own state only when it writes the
     checkpoint: under distributed training MMEngine saves rank 0's
     checkpoint, so the other ranks resume with their seeded generators.
@@ -51,6 +56,17 @@ class RandomStateHook(Hook):
     """
 
     priority = 'VERY_LOW'
+
+    def __init__(self) -> None:
+        self._state_before_validation = None
+
+    def before_val_epoch(self, runner) -> None:
+        self._state_before_validation = capture_random_state()
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        if self._state_before_validation is not None:
+            restore_random_state(self._state_before_validation)
+            self._state_before_validation = None
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint[_KEY] = capture_random_state()
