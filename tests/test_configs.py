@@ -115,11 +115,11 @@ def test_demo_config_builds_on_the_generated_data(path, tiny_longtail):
     schedule; their hard-coded data facts match what the generator makes."""
     from mmdet.registry import MODELS
 
-    from mmdet_bags.analysis.demo import _point_to_data
+    from mmdet_bags.analysis.experiments import point_to_data
     cfg = Config.fromfile(str(path))
     assert tuple(cfg.demo_bin_edges) == tuple(tiny_longtail['bin_edges'])
     assert cfg.demo_num_classes == len(tiny_longtail['class_names'])
-    _point_to_data(cfg, tiny_longtail['data_root'])
+    point_to_data(cfg, tiny_longtail["data_root"])
     model = MODELS.build(cfg.model)
     head = model.roi_head.bbox_head
     assert model.backbone.depth == 18

@@ -1,0 +1,229 @@
+"""Train, evaluate and compare several configs on a generated long-tail set.
+
+The engine behind ``make demo`` and ``tools/benchmark_longtail.py``: every
+stage is one config trained through MMEngine's ``Runner`` and evaluated with
+the LVIS metric plus per-bin AP. Stages are resumable: a stage whose final
+checkpoint exists is not retrained, and its metrics are not recomputed, unless
+asked.
+"""
+import json
+import os
+import os.path as osp
+import time
+from dataclasses import dataclass
+from typing import Dict, Optional, Sequence
+
+CONFIG_ROOT = osp.join(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))), 'configs')
+
+TABLE_KEYS = ('AP', 'APr', 'APc', 'APf')
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One trained model.
+
+    Attributes:
+        name: folder under the work dir, key of the results.
+        title: row name in the table.
+        config: path relative to ``configs/``.
+        load_from_stage: stage whose final checkpoint initialises this one
+            (the decoupled recipe starts from a baseline).
+    """
+    name: str
+    title: str
+    config: str
+    load_from_stage: Optional[str] = None
+
+
+def point_to_data(cfg, data_root: str) -> None:
+    """Make a config built on the generated set read it from ``data_root``
+    (dataloaders, evaluators and the BAGS groups' annotation file)."""
+    data_root = data_root.rstrip('/') + '/'
+    train_ann = data_root + 'annotations/lvis_v1_train.json'
+    val_ann = data_root + 'annotations/lvis_v1_val.json'
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = cfg[loader].dataset
+        # ClassBalancedDataset (repeat-factor sampling) wraps the dataset.
+        inner = dataset.dataset if 'dataset' in dataset else dataset
+        inner.data_root = data_root
+    for evaluator in ('val_evaluator', 'test_evaluator'):
+        cfg[evaluator].ann_file = val_ann
+        cfg[evaluator].train_ann_file = train_ann
+    head = cfg.model.roi_head.bbox_head
+    if isinstance(head.get('groups'), dict) and 'ann_file' in head.groups:
+        head.groups.ann_file = train_ann
+
+
+def _final_checkpoint(cfg) -> str:
+    train_cfg = cfg.train_cfg
+    if train_cfg.get('type') == 'IterBasedTrainLoop':
+        return osp.join(cfg.work_dir, f'iter_{train_cfg.max_iters}.pth')
+    return osp.join(cfg.work_dir, f'epoch_{train_cfg.max_epochs}.pth')
+
+
+def _shrink_for_smoke_run(cfg) -> None:
+    """A handful of images and iterations, same code paths."""
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = cfg[loader].dataset
+        inner = dataset.dataset if 'dataset' in dataset else dataset
+        inner.indices = 8
+        cfg[loader].update(num_workers=0, persistent_workers=False)
+    if cfg.train_cfg.get('type') == 'IterBasedTrainLoop':
+        cfg.train_cfg.max_iters = 4
+        for scheduler in cfg.param_scheduler:
+            if scheduler.get('end', 0) > 4:
+                scheduler.end = 4
+            if 'milestones' in scheduler:
+                scheduler.milestones = [3]
+        cfg.default_hooks.checkpoint.interval = 4
+    cfg.default_hooks.logger.interval = 1
+
+
+def build_stage_cfg(stage: Stage, work_root: str, data_root: str,
+                    checkpoints: Dict[str, str], quick: bool = False):
+    """The stage's config, pointed at the data and work dir, ready to run."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(CONFIG_ROOT, stage.config))
+    cfg.work_dir = osp.join(work_root, stage.name)
+    point_to_data(cfg, data_root)
+    if stage.load_from_stage is not None:
+        cfg.load_from = checkpoints[stage.load_from_stage]
+    # Evaluation is a separate step (so finished stages can be evaluated
+    # again without training); no validation inside training.
+    if cfg.train_cfg.get('type') == 'IterBasedTrainLoop':
+        cfg.train_cfg.val_interval = cfg.train_cfg.max_iters + 1
+    else:
+        cfg.train_cfg.val_interval = cfg.train_cfg.max_epochs + 1
+    if quick:
+        _shrink_for_smoke_run(cfg)
+    return cfg
+
+
+def train_stage(cfg) -> None:
+    from mmengine.runner import Runner
+    Runner.from_cfg(cfg).train()
+
+
+def evaluate_checkpoint(cfg, checkpoint: str) -> Dict[str, float]:
+    """Test metrics of ``checkpoint`` with the config's test set."""
+    from mmengine.runner import Runner
+    cfg = cfg.copy()
+    cfg.load_from = checkpoint
+    cfg.resume = False
+    cfg.custom_hooks = []  # training hooks (e.g. classifier-only): not here
+    runner = Runner.from_cfg(cfg)
+    return {key: float(value) for key, value in runner.test().items()}
+
+
+def run_stages(stages: Sequence[Stage], work_root: str, data_root: str,
+               force: Sequence[str] = (), quick: bool = False,
+               log_prefix: str = '[experiments]') -> Dict[str, dict]:
+    """Train (or reuse) and evaluate (or reuse) every stage in order.
+
+    Returns:
+        dict: per stage name: ``title``, ``config``, ``checkpoint``,
+        ``metrics``, ``retrained``, ``seconds``.
+    """
+    force = set(force)
+    results: Dict[str, dict] = {}
+    checkpoints: Dict[str, str] = {}
+    for position, stage in enumerate(stages, start=1):
+        cfg = build_stage_cfg(stage, work_root, data_root, checkpoints, quick)
+        checkpoint = _final_checkpoint(cfg)
+        metrics_file = osp.join(cfg.work_dir, 'metrics.json')
+        upstream_retrained = stage.load_from_stage is not None and \
+            results[stage.load_from_stage]['retrained']
+        redo = 'all' in force or stage.name in force or upstream_retrained
+        started = time.time()
+        retrained = False
+        if redo or not osp.isfile(checkpoint):
+            print(f'{log_prefix} [{position}/{len(stages)}] training '
+                  f'{stage.title}: configs/{stage.config}', flush=True)
+            train_stage(cfg)
+            retrained = True
+        else:
+            print(f'{log_prefix} [{position}/{len(stages)}] reusing '
+                  f'{checkpoint}', flush=True)
+        if retrained or not osp.isfile(metrics_file):
+            print(f'{log_prefix} [{position}/{len(stages)}] evaluating '
+                  f'{stage.title}', flush=True)
+            metrics = evaluate_checkpoint(cfg, checkpoint)
+            os.makedirs(cfg.work_dir, exist_ok=True)
+            with open(metrics_file, 'w') as file:
+                json.dump(metrics, file, indent=1)
+        else:
+            with open(metrics_file) as file:
+                metrics = json.load(file)
+        checkpoints[stage.name] = checkpoint
+        results[stage.name] = dict(
+            title=stage.title, config=f'configs/{stage.config}',
+            checkpoint=checkpoint, metrics=metrics, retrained=retrained,
+            seconds=round(time.time() - started, 1))
+    return results
+
+
+def metric(metrics: Dict[str, float], iou_type: str, name: str) -> float:
+    return metrics.get(f'lvis/{iou_type}_{name}', float('nan'))
+
+
+def format_results_table(results: Dict[str, dict],
+                         bin_edges: Sequence[int],
+                         iou_types: Sequence[str] = ('bbox', 'segm')) -> str:
+    """Markdown table: one row per stage; AP, APr/c/f and AP per bin."""
+    num_bins = len(bin_edges) + 1
+    names = list(TABLE_KEYS) + [f'AP{i}' for i in range(1, num_bins + 1)]
+    header = ['method'] + [f'{iou} {name}' for iou in iou_types
+                           for name in names]
+    lines = ['| ' + ' | '.join(header) + ' |',
+             '|---|' + '---:|' * (len(header) - 1)]
+    for result in results.values():
+        cells = [result['title']]
+        for iou_type in iou_types:
+            for name in names:
+                value = metric(result['metrics'], iou_type, name)
+                cells.append('n/a' if value < 0 else f'{100 * value:.1f}')
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def write_report(results: Dict[str, dict], bin_edges: Sequence[int],
+                 instance_counts: Sequence[int], work_root: str,
+                 extra: Optional[dict] = None,
+                 iou_types: Sequence[str] = ('bbox', 'segm')) -> dict:
+    """Write the table (markdown and JSON) and the plots; return paths and
+    the markdown table."""
+    import torch
+
+    from mmdet_bags.analysis.plots import (bin_labels, classifier_class_norms,
+                                           plot_ap_per_bin,
+                                           plot_classifier_norms)
+    table = format_results_table(results, bin_edges, iou_types)
+    files = dict(table_md=osp.join(work_root, 'results.md'),
+                 table_json=osp.join(work_root, 'results.json'),
+                 norms_png=osp.join(work_root, 'classifier_norms.png'))
+    with open(files['table_md'], 'w') as file:
+        file.write(table + '\n')
+    with open(files['table_json'], 'w') as file:
+        json.dump(dict(bin_edges=list(bin_edges),
+                       instance_counts=list(instance_counts),
+                       results=results, **(extra or {})), file, indent=1)
+    norms = {}
+    for result in results.values():
+        state = torch.load(result['checkpoint'], map_location='cpu')
+        norms[result['title']] = classifier_class_norms(
+            state['state_dict'], len(instance_counts))
+    plot_classifier_norms(norms, instance_counts, files['norms_png'],
+                          title='Classifier weight norm per class '
+                          '(classes sorted by training instances)')
+    labels = bin_labels(bin_edges)
+    for iou_type in iou_types:
+        files[f'{iou_type}_bins_png'] = osp.join(work_root,
+                                                 f'ap_per_bin_{iou_type}.png')
+        plot_ap_per_bin(
+            {result['title']: [metric(result['metrics'], iou_type, f'AP{i}')
+                               for i in range(1, len(labels) + 1)]
+             for result in results.values()}, labels,
+            files[f'{iou_type}_bins_png'],
+            title=f'{iou_type} AP per training-instance bin')
+    return dict(table=table, files=files)
