@@ -10,10 +10,15 @@ from mmengine.config import Config
 
 CONFIG_ROOT = Path(__file__).parents[1] / 'configs'
 DEMO_DIR = CONFIG_ROOT / 'demo'
+BENCHMARK_DIR = CONFIG_ROOT / 'benchmark'
+# Configs for the generated long-tail sets (demo, benchmark) are tested on
+# generated data below; all others are LVIS configs.
 CONFIGS = sorted(
     p for p in CONFIG_ROOT.rglob('*.py')
-    if '_base_' not in p.parts and DEMO_DIR not in p.parents)
+    if '_base_' not in p.parts and DEMO_DIR not in p.parents
+    and BENCHMARK_DIR not in p.parents)
 DEMO_CONFIGS = sorted(DEMO_DIR.glob('*.py'))
+BENCHMARK_CONFIGS = sorted(BENCHMARK_DIR.glob('*.py'))
 NAME = re.compile(r'^(?:(?P<algorithm>bags)_)?(?P<detector>[a-z-]+)_'
                   r'(?P<backbone>r50|r101|x101-32x4d|x101-64x4d)_fpn_'
                   r'(?P<schedule>[a-z0-9-]+)_(?P<dataset>lvis-v1|lvis-v0\.5)'
@@ -139,3 +144,46 @@ def test_demo_config_builds_on_the_generated_data(path, tiny_longtail):
         assert cfg.get('custom_hooks') == base.get('custom_hooks')
     else:
         assert head.fc_cls.out_features == 32 + 1
+
+
+def test_every_config_is_tested():
+    everything = {p for p in CONFIG_ROOT.rglob('*.py')
+                  if '_base_' not in p.parts}
+    assert everything == set(CONFIGS) | set(DEMO_CONFIGS) | \
+        set(BENCHMARK_CONFIGS)
+
+
+@pytest.fixture(scope='module')
+def small_longtail(tmp_path_factory):
+    from mmdet_bags.datasets import generate_longtail_lvis
+    root = tmp_path_factory.mktemp('longtail_small')
+    return generate_longtail_lvis(str(root), preset='small', seed=0,
+                                  progress=False)
+
+
+@pytest.mark.parametrize('path', BENCHMARK_CONFIGS, ids=config_id)
+def test_benchmark_config_builds_on_the_generated_data(path, small_longtail):
+    """Every method of the benchmark: same backbone and schedule, its own
+    classifier; data facts match what the generator makes."""
+    from mmdet.registry import MODELS
+
+    from mmdet_bags.analysis.experiments import point_to_data
+    cfg = Config.fromfile(str(path))
+    assert tuple(cfg.bench_bin_edges) == tuple(small_longtail['bin_edges'])
+    assert cfg.bench_num_classes == len(small_longtail['class_names'])
+    point_to_data(cfg, small_longtail['data_root'])
+    model = MODELS.build(cfg.model)
+    head = model.roi_head.bbox_head
+    assert model.backbone.depth == 18 and head.num_classes == 120
+    assert cfg.train_cfg.type == 'IterBasedTrainLoop'
+    loss_type = type(head.loss_cls).__name__
+    if path.name.startswith('bags_'):
+        assert loss_type == 'GroupSoftmaxLoss'
+        assert head.layout.group_sizes == tuple(small_longtail['group_sizes'])
+    elif path.name.startswith('seesaw_'):
+        assert loss_type == 'SeesawLoss'
+        assert type(head.fc_cls).__name__ == 'NormedLinear'
+    else:
+        assert loss_type == 'CrossEntropyLoss'
+    if 'decoupled' not in path.name:
+        assert cfg.train_cfg.max_iters == 2000  # the same budget for all

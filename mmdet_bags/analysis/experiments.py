@@ -64,7 +64,7 @@ def _final_checkpoint(cfg) -> str:
 
 def _shrink_for_smoke_run(cfg) -> None:
     """A handful of images and iterations, same code paths."""
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+    for loader in ('train_dataloader', 'test_dataloader'):
         dataset = cfg[loader].dataset
         inner = dataset.dataset if 'dataset' in dataset else dataset
         inner.indices = 8
@@ -89,12 +89,11 @@ def build_stage_cfg(stage: Stage, work_root: str, data_root: str,
     point_to_data(cfg, data_root)
     if stage.load_from_stage is not None:
         cfg.load_from = checkpoints[stage.load_from_stage]
-    # Evaluation is a separate step (so finished stages can be evaluated
-    # again without training); no validation inside training.
-    if cfg.train_cfg.get('type') == 'IterBasedTrainLoop':
-        cfg.train_cfg.val_interval = cfg.train_cfg.max_iters + 1
-    else:
-        cfg.train_cfg.val_interval = cfg.train_cfg.max_epochs + 1
+    # Evaluation is a separate step on the test set (so finished stages can
+    # be evaluated again without training): no validation inside training.
+    cfg.val_dataloader = None
+    cfg.val_cfg = None
+    cfg.val_evaluator = None
     if quick:
         _shrink_for_smoke_run(cfg)
     return cfg

@@ -12,8 +12,9 @@ def classifier_class_norms(state_dict: Dict[str, torch.Tensor],
     """L2 norm of each foreground class's classifier row, in label order.
 
     Works for an ordinary softmax classifier (``C + 1`` rows, class ``c`` in
-    row ``c``) and for a BAGS classifier (its checkpoint carries the groups,
-    which give each class's row).
+    row ``c``), for Seesaw's (``C + 2`` rows, classes first) and for a BAGS
+    classifier (its checkpoint carries the groups, which give each class's
+    row).
 
     Returns:
         np.ndarray: ``(C,)`` norms.
@@ -28,10 +29,11 @@ def classifier_class_norms(state_dict: Dict[str, torch.Tensor],
         })
         rows = layout.class_columns
     else:
-        if weight.size(0) != num_classes + 1:
+        if weight.size(0) not in (num_classes + 1, num_classes + 2):
             raise ValueError(f'{prefix}fc_cls has {weight.size(0)} rows, '
-                             f'expected {num_classes + 1} for a softmax '
-                             'classifier or BAGS groups in the checkpoint')
+                             f'expected {num_classes + 1} (softmax), '
+                             f'{num_classes + 2} (Seesaw) or BAGS groups in '
+                             'the checkpoint')
         rows = torch.arange(num_classes)
     return weight[rows].norm(dim=1).numpy()
 
