@@ -196,3 +196,14 @@ def tiny_cfg(config, data: dict, work_dir: str):
     cfg.default_hooks.logger.interval = 1
     cfg.default_hooks.checkpoint.interval = 1
     return cfg
+
+
+def generate_tiny_longtail(root, seed: int) -> dict:
+    """A very small generated LVIS-format set (8 classes, 16 train / 8 val
+    images) for end-to-end tests; see ``generate_longtail_lvis``."""
+    from mmdet_bags.datasets import generate_longtail_lvis
+    return generate_longtail_lvis(str(root), preset='tiny', seed=seed,
+                                  num_classes=8, num_train_images=16,
+                                  num_val_images=8,
+                                  min_val_instances_per_class=2,
+                                  progress=False)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from detection_helpers import generate_tiny_longtail
+
 pytestmark = pytest.mark.slow
 
 TESTS = Path(__file__).parent
@@ -39,12 +41,7 @@ def launch(data_json, work_dir, out_prefix):
 
 
 def test_two_cpu_processes_train_a_bags_model(tmp_path):
-    from mmdet_bags.datasets import generate_longtail_lvis
-    data = generate_longtail_lvis(str(tmp_path / 'data'), preset='tiny',
-                                  seed=4, num_classes=8, num_train_images=16,
-                                  num_val_images=8,
-                                  min_val_instances_per_class=2,
-                                  progress=False)
+    data = generate_tiny_longtail(tmp_path / 'data', seed=4)
     data_json = tmp_path / 'data.json'
     data_json.write_text(json.dumps({
         key: data[key] for key in ('data_root', 'train_ann_file',

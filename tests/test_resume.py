@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from detection_helpers import tiny_cfg
+from detection_helpers import generate_tiny_longtail, tiny_cfg
 
 pytestmark = pytest.mark.slow
 
@@ -16,13 +16,8 @@ CONFIG = (Path(__file__).parents[1] / 'configs' / 'bags' /
 
 @pytest.fixture(scope='module')
 def tiny_data(tmp_path_factory):
-    from mmdet_bags.datasets import generate_longtail_lvis
-    root = tmp_path_factory.mktemp('resume_data')
-    return generate_longtail_lvis(str(root), preset='tiny', seed=2,
-                                  num_classes=8, num_train_images=16,
-                                  num_val_images=8,
-                                  min_val_instances_per_class=2,
-                                  progress=False)
+    return generate_tiny_longtail(tmp_path_factory.mktemp('resume_data'),
+                                  seed=2)
 
 
 def run(data, work_dir, max_epochs, resume_from=None, hooks=True,

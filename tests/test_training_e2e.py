@@ -12,7 +12,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from detection_helpers import tiny_cfg
+from detection_helpers import generate_tiny_longtail, tiny_cfg
 
 pytestmark = pytest.mark.slow
 
@@ -23,13 +23,8 @@ BASELINES = ROOT / 'configs' / 'baselines'
 
 @pytest.fixture(scope='module')
 def tiny_data(tmp_path_factory):
-    from mmdet_bags.datasets import generate_longtail_lvis
-    root = tmp_path_factory.mktemp('tiny_lvis')
-    return generate_longtail_lvis(str(root), preset='tiny', seed=1,
-                                  num_classes=8, num_train_images=16,
-                                  num_val_images=8,
-                                  min_val_instances_per_class=2,
-                                  progress=False)
+    return generate_tiny_longtail(tmp_path_factory.mktemp('tiny_lvis'),
+                                  seed=1)
 
 
 def train(cfg: Config) -> dict:
