@@ -99,8 +99,29 @@ def build_stage_cfg(stage: Stage, work_root: str, data_root: str,
     return cfg
 
 
-def train_stage(cfg) -> None:
+def interrupted_checkpoint(cfg) -> Optional[str]:
+    """The last checkpoint of an interrupted run of this stage, if any
+    (MMEngine writes ``last_checkpoint`` in the work dir at every save)."""
+    pointer = osp.join(cfg.work_dir, 'last_checkpoint')
+    if not osp.isfile(pointer):
+        return None
+    with open(pointer) as file:
+        path = file.read().strip()
+    return path if osp.isfile(path) else None
+
+
+def train_stage(cfg, continue_interrupted: bool = True) -> None:
+    """Train the stage; an interrupted earlier run continues from its last
+    checkpoint (``resume``) instead of starting over."""
     from mmengine.runner import Runner
+    if continue_interrupted:
+        partial = interrupted_checkpoint(cfg)
+        if partial is not None:
+            print(f'continuing the interrupted run from {partial}',
+                  flush=True)
+            cfg = cfg.copy()
+            cfg.load_from = partial
+            cfg.resume = True
     Runner.from_cfg(cfg).train()
 
 
@@ -139,7 +160,7 @@ def run_stages(stages: Sequence[Stage], work_root: str, data_root: str,
         if redo or not osp.isfile(checkpoint):
             print(f'{log_prefix} [{position}/{len(stages)}] training '
                   f'{stage.title}: configs/{stage.config}', flush=True)
-            train_stage(cfg)
+            train_stage(cfg, continue_interrupted=not redo)
             retrained = True
         else:
             print(f'{log_prefix} [{position}/{len(stages)}] reusing '

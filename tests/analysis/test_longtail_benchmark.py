@@ -51,3 +51,16 @@ def test_quick_benchmark_runs_every_method(tmp_path):
         b = torch.load(results[baseline]['checkpoint'])['state_dict']
         assert torch.equal(a['backbone.conv1.weight'],
                            b['backbone.conv1.weight'])
+
+
+def test_an_interrupted_stage_continues_from_its_last_checkpoint(tmp_path):
+    from mmengine.config import ConfigDict
+
+    from mmdet_bags.analysis.experiments import interrupted_checkpoint
+    cfg = ConfigDict(work_dir=str(tmp_path))
+    assert interrupted_checkpoint(cfg) is None
+    partial = tmp_path / 'iter_500.pth'
+    (tmp_path / 'last_checkpoint').write_text(str(partial))
+    assert interrupted_checkpoint(cfg) is None  # pointer to a missing file
+    partial.write_bytes(b'x')
+    assert interrupted_checkpoint(cfg) == str(partial)
