@@ -15,54 +15,26 @@ model = dict(
     roi_head=dict(
         # A list replaces the base list: every stage is restated.
         bbox_head=[
-        dict(
-            type='BAGSBBoxHead',
-            in_channels=256,
-            fc_out_channels=1024,
-            roi_feat_size=7,
-            num_classes=1203,
-            groups='lvis_v1',
-            bin_edges=(10, 100, 1000),
-            others_sample_ratio=8.0,
-            bbox_coder=dict(
-                type='DeltaXYWHBBoxCoder',
-                target_means=[0., 0., 0., 0.],
-                target_stds=[0.1, 0.1, 0.2, 0.2]),
-            reg_class_agnostic=True,
-            loss_cls=dict(type='GroupSoftmaxLoss', loss_weight=1.0),
-            loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0)),
-        dict(
-            type='BAGSBBoxHead',
-            in_channels=256,
-            fc_out_channels=1024,
-            roi_feat_size=7,
-            num_classes=1203,
-            groups='lvis_v1',
-            bin_edges=(10, 100, 1000),
-            others_sample_ratio=8.0,
-            bbox_coder=dict(
-                type='DeltaXYWHBBoxCoder',
-                target_means=[0., 0., 0., 0.],
-                target_stds=[0.05, 0.05, 0.1, 0.1]),
-            reg_class_agnostic=True,
-            loss_cls=dict(type='GroupSoftmaxLoss', loss_weight=1.0),
-            loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0)),
-        dict(
-            type='BAGSBBoxHead',
-            in_channels=256,
-            fc_out_channels=1024,
-            roi_feat_size=7,
-            num_classes=1203,
-            groups='lvis_v1',
-            bin_edges=(10, 100, 1000),
-            others_sample_ratio=8.0,
-            bbox_coder=dict(
-                type='DeltaXYWHBBoxCoder',
-                target_means=[0., 0., 0., 0.],
-                target_stds=[0.033, 0.033, 0.067, 0.067]),
-            reg_class_agnostic=True,
-            loss_cls=dict(type='GroupSoftmaxLoss', loss_weight=1.0),
-            loss_bbox=dict(type='SmoothL1Loss', beta=1.0, loss_weight=1.0))
+            dict(
+                type='BAGSBBoxHead',
+                in_channels=256,
+                fc_out_channels=1024,
+                roi_feat_size=7,
+                num_classes=1203,
+                groups='lvis_v1',
+                bin_edges=(10, 100, 1000),
+                others_sample_ratio=8.0,
+                bbox_coder=dict(
+                    type='DeltaXYWHBBoxCoder',
+                    target_means=[0., 0., 0., 0.],
+                    target_stds=stds),
+                reg_class_agnostic=True,
+                loss_cls=dict(type='GroupSoftmaxLoss', loss_weight=1.0),
+                loss_bbox=dict(type='SmoothL1Loss', beta=1.0,
+                               loss_weight=1.0))
+            # The three stages differ only in their regression targets' stds.
+            for stds in ([0.1, 0.1, 0.2, 0.2], [0.05, 0.05, 0.1, 0.1],
+                         [0.033, 0.033, 0.067, 0.067])
         ],
         mask_head=dict(num_classes=1203)),
     test_cfg=dict(

@@ -2,7 +2,10 @@
 # Mask R-CNN R50-FPN 2x checkpoint, classifier-only training 12 epochs
 # (see bags_mask-rcnn_r50_fpn_decoupled-12e_lvis-v1.py for the recipe).
 # Paper (official code): Mask R-CNN R50-FPN BAGS 25.76 box / 26.25 mask AP.
-_base_ = 'mmdet::lvis/mask-rcnn_r50_fpn_sample1e-3_ms-2x_lvis-v0.5.py'
+_base_ = [
+    'mmdet::lvis/mask-rcnn_r50_fpn_sample1e-3_ms-2x_lvis-v0.5.py',
+    './_base_/decoupled-12e.py'
+]
 custom_imports = dict(imports=['mmdet_bags'], allow_failed_imports=False)
 
 model = dict(
@@ -28,27 +31,12 @@ train_dataloader = dict(
         pipeline={{_base_.train_pipeline}},
         backend_args={{_base_.backend_args}}))
 
-# Only every stage's fc_cls trains; everything else, BatchNorm statistics
-# included, stays as in the checkpoint.
-custom_hooks = [
-    dict(type='TrainClassifierOnlyHook', trainable=('fc_cls', )),
-    dict(type='RandomStateHook'),  # resume repeats an uninterrupted run
-]
-model_wrapper_cfg = dict(
-    type='MMDistributedDataParallel', find_unused_parameters=True)
-
-optim_wrapper = dict(optimizer=dict(lr=0.01))  # batch 16 (8 GPUs x 2)
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=12, val_interval=12)
-param_scheduler = [
-    dict(
-        type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
-    dict(
-        type='MultiStepLR',
-        begin=0,
-        end=12,
-        by_epoch=True,
-        milestones=[8, 11],
-        gamma=0.1)
-]
+# The decoupled recipe's training: classifier only, 12 epochs, lr 0.01
+# (configs/bags/_base_/decoupled-12e.py).
+custom_hooks = {{_base_.decoupled_custom_hooks}}
+model_wrapper_cfg = {{_base_.decoupled_model_wrapper_cfg}}
+optim_wrapper = {{_base_.decoupled_optim_wrapper}}
+train_cfg = {{_base_.decoupled_train_cfg}}
+param_scheduler = {{_base_.decoupled_param_scheduler}}
 
 load_from = 'https://download.openmmlab.com/mmdetection/v2.0/lvis/mask_rcnn_r50_fpn_sample1e-3_mstrain_2x_lvis/mask_rcnn_r50_fpn_sample1e-3_mstrain_2x_lvis-dbd06831.pth'  # noqa: E501

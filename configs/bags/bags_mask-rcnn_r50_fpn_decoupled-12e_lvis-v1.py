@@ -9,33 +9,21 @@
 # baselines were trained with repeat-factor sampling (oversample_thr=1e-3);
 # the paper's baselines were not. To start from your own baseline:
 #   --cfg-options load_from=work_dirs/<baseline>/epoch_12.pth
-_base_ = './bags_mask-rcnn_r50_fpn_random-ms-1x_lvis-v1.py'
+_base_ = [
+    './bags_mask-rcnn_r50_fpn_random-ms-1x_lvis-v1.py',
+    './_base_/decoupled-12e.py'
+]
 
 model = dict(
     # MMDetection's LVIS default is 0.0001; the paper tested BAGS at 0.001.
     test_cfg=dict(rcnn=dict(score_thr=0.001, max_per_img=300)))
 
-# Only fc_cls trains: every other parameter and all BatchNorm statistics stay
-# as in the checkpoint. DDP must allow parameters without gradients.
-custom_hooks = [
-    dict(type='TrainClassifierOnlyHook', trainable=('fc_cls', )),
-    dict(type='RandomStateHook'),  # resume repeats an uninterrupted run
-]
-model_wrapper_cfg = dict(
-    type='MMDistributedDataParallel', find_unused_parameters=True)
-
-optim_wrapper = dict(optimizer=dict(lr=0.01))  # batch 16 (8 GPUs x 2)
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=12, val_interval=12)
-param_scheduler = [
-    dict(
-        type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
-    dict(
-        type='MultiStepLR',
-        begin=0,
-        end=12,
-        by_epoch=True,
-        milestones=[8, 11],
-        gamma=0.1)
-]
+# The decoupled recipe's training: classifier only, 12 epochs, lr 0.01
+# (configs/bags/_base_/decoupled-12e.py).
+custom_hooks = {{_base_.decoupled_custom_hooks}}
+model_wrapper_cfg = {{_base_.decoupled_model_wrapper_cfg}}
+optim_wrapper = {{_base_.decoupled_optim_wrapper}}
+train_cfg = {{_base_.decoupled_train_cfg}}
+param_scheduler = {{_base_.decoupled_param_scheduler}}
 
 load_from = 'https://download.openmmlab.com/mmdetection/v2.0/lvis/mask_rcnn_r50_fpn_sample1e-3_mstrain_1x_lvis_v1/mask_rcnn_r50_fpn_sample1e-3_mstrain_1x_lvis_v1-aa78ac3d.pth'  # noqa: E501
