@@ -87,6 +87,26 @@ def test_row_dataset_classes_do_not_match_built_in_table():
                            classes=LVISV05Dataset.METAINFO['classes'][:1203])
 
 
+def test_row_dataset_classes_are_not_the_groups_classes():
+    from types import SimpleNamespace
+
+    from mmdet.datasets import LVISV05Dataset
+
+    from mmdet_bags.engine import CheckGroupClassesHook
+    model = torch.nn.Module()
+    model.loss_cls = GroupSoftmaxLoss(num_classes=1203, groups='lvis_v1')
+    dataset = LVISV05Dataset(ann_file='', lazy_init=True)
+    runner = SimpleNamespace(
+        model=model,
+        train_loop=SimpleNamespace(dataloader=SimpleNamespace(
+            dataset=dataset)))
+    with pytest.raises(ValueError, match=r"do not match the training dataset "
+                       r"\(LVISV05Dataset, 1230 classes\): loss_cls \(groups "
+                       r"from built-in table 'lvis_v1'\): 1203 classes in the "
+                       r"groups but 1230 in the dataset"):
+        CheckGroupClassesHook().before_train(runner)
+
+
 @pytest.mark.parametrize('ratio', [-1.0, math.nan, math.inf, '8'])
 def test_row_others_sample_ratio_negative_or_nan(ratio):
     with pytest.raises(ValueError, match='others_sample_ratio must be a '

@@ -27,6 +27,10 @@ train_dataloader = dict(
         pipeline={{_base_.train_pipeline}},
         backend_args={{_base_.backend_args}}))
 
-# Checkpoints keep the random generators' state, so that resume repeats an
-# uninterrupted run (MMEngine keeps only the seed).
-custom_hooks = [dict(type='RandomStateHook')]
+# CheckGroupClassesHook refuses a dataset whose classes are not the groups'
+# (e.g. another LVIS version); checkpoints keep the random generators' state,
+# so that resume repeats an uninterrupted run (MMEngine keeps only the seed).
+custom_hooks = [
+    dict(type='CheckGroupClassesHook'),
+    dict(type='RandomStateHook')
+]

@@ -1,4 +1,5 @@
 """Training-loop components (registered into ``mmdet.registry.HOOKS``)."""
-from .hooks import RandomStateHook, TrainClassifierOnlyHook
+from .hooks import (CheckGroupClassesHook, RandomStateHook,
+                    TrainClassifierOnlyHook)
 
-__all__ = ['RandomStateHook', 'TrainClassifierOnlyHook']
+__all__ = ['CheckGroupClassesHook', 'RandomStateHook', 'TrainClassifierOnlyHook']

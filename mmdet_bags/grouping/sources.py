@@ -331,6 +331,78 @@ def count_instances_in_annotation_file(
 GroupsSpec = Union[str, dict, GroupLayout, Sequence[int]]
 
 
+@dataclass(frozen=True)
+class ResolvedGroups:
+    """A groups spec resolved: the layout plus what is known of its classes.
+
+    Attributes:
+        layout: the BAGS group layout.
+        class_names: the class name of every label when the source names
+            them (built-in table, annotation file), else None (explicit
+            counts, a ready layout).
+        source: where the groups came from, for messages.
+        names_in_file_order: True when ``class_names`` follow an annotation
+            file's category order (how ``CocoDataset`` assigns labels, which
+            may differ from the order of its ``metainfo['classes']``).
+    """
+    layout: GroupLayout
+    class_names: Optional[Tuple[str, ...]]
+    source: str
+    names_in_file_order: bool = False
+
+
+def resolve_groups(groups: GroupsSpec,
+                   bin_edges: Optional[Sequence[int]] = None,
+                   classes: Optional[Sequence[str]] = None
+                   ) -> ResolvedGroups:
+    """:func:`build_group_layout` that also returns the class names.
+
+    Same arguments and errors as :func:`build_group_layout`.
+    """
+    if isinstance(groups, GroupLayout):
+        return ResolvedGroups(groups, None, 'a GroupLayout')
+    edges = DEFAULT_BIN_EDGES if bin_edges is None else bin_edges
+    if isinstance(groups, (str, os.PathLike)) and \
+            os.fspath(groups).endswith('.json'):
+        # A path alone: the same as dict(ann_file=path), e.g. from the
+        # command line (--cfg-options ...groups=data/my/train.json).
+        return resolve_groups(dict(ann_file=os.fspath(groups)), bin_edges,
+                              classes)
+    if isinstance(groups, str):
+        table = load_builtin_table(groups)
+        if classes is not None:
+            check_class_names(table, classes)
+        return ResolvedGroups(table.layout(edges), table.names, table.source)
+    if isinstance(groups, dict):
+        spec = dict(groups)
+        if 'bin_edges' in spec:
+            if bin_edges is not None and \
+                    tuple(bin_edges) != tuple(spec['bin_edges']):
+                raise ValueError(
+                    f'bin_edges given twice and differently: {bin_edges!r} '
+                    f'and groups.bin_edges={spec["bin_edges"]!r}')
+            edges = spec.pop('bin_edges')
+        spec_classes = spec.pop('classes', None)
+        if spec_classes is not None:
+            classes = spec_classes
+        if set(spec) == {'ann_file'}:
+            table = count_instances_in_annotation_file(spec['ann_file'],
+                                                       classes)
+            return ResolvedGroups(table.layout(edges), table.names,
+                                  table.source, names_in_file_order=True)
+        if set(spec) == {'instance_counts'}:
+            return ResolvedGroups(
+                GroupLayout.from_counts(spec['instance_counts'], edges), None,
+                f'{len(spec["instance_counts"])} explicit instance counts')
+    raise ValueError(
+        'groups must be a built-in name '
+        f'({", ".join(repr(n) for n in BUILTIN_TABLES)}), a .json '
+        "annotation file, dict(ann_file='train.json', bin_edges=(10, 100, "
+        "1000)), "
+        'dict(instance_counts=[...], bin_edges=(10, 100, 1000)) or a '
+        f'GroupLayout; got {groups!r}')
+
+
 def build_group_layout(groups: GroupsSpec,
                        bin_edges: Optional[Sequence[int]] = None,
                        classes: Optional[Sequence[str]] = None
@@ -355,42 +427,4 @@ def build_group_layout(groups: GroupsSpec,
     Raises:
         ValueError: on an unknown form, with what is accepted.
     """
-    if isinstance(groups, GroupLayout):
-        return groups
-    edges = DEFAULT_BIN_EDGES if bin_edges is None else bin_edges
-    if isinstance(groups, (str, os.PathLike)) and \
-            os.fspath(groups).endswith('.json'):
-        # A path alone: the same as dict(ann_file=path), e.g. from the
-        # command line (--cfg-options ...groups=data/my/train.json).
-        return build_group_layout(dict(ann_file=os.fspath(groups)),
-                                  bin_edges, classes)
-    if isinstance(groups, str):
-        table = load_builtin_table(groups)
-        if classes is not None:
-            check_class_names(table, classes)
-        return table.layout(edges)
-    if isinstance(groups, dict):
-        spec = dict(groups)
-        if 'bin_edges' in spec:
-            if bin_edges is not None and \
-                    tuple(bin_edges) != tuple(spec['bin_edges']):
-                raise ValueError(
-                    f'bin_edges given twice and differently: {bin_edges!r} '
-                    f'and groups.bin_edges={spec["bin_edges"]!r}')
-            edges = spec.pop('bin_edges')
-        spec_classes = spec.pop('classes', None)
-        if spec_classes is not None:
-            classes = spec_classes
-        if set(spec) == {'ann_file'}:
-            table = count_instances_in_annotation_file(spec['ann_file'],
-                                                       classes)
-            return table.layout(edges)
-        if set(spec) == {'instance_counts'}:
-            return GroupLayout.from_counts(spec['instance_counts'], edges)
-    raise ValueError(
-        'groups must be a built-in name '
-        f'({", ".join(repr(n) for n in BUILTIN_TABLES)}), a .json '
-        "annotation file, dict(ann_file='train.json', bin_edges=(10, 100, "
-        "1000)), "
-        'dict(instance_counts=[...], bin_edges=(10, 100, 1000)) or a '
-        f'GroupLayout; got {groups!r}')
+    return resolve_groups(groups, bin_edges, classes).layout

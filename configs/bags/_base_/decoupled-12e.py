@@ -7,8 +7,10 @@
 # configs pick the pieces up with `{{_base_.decoupled_...}}`.
 
 # Everything but fc_cls, BatchNorm statistics included, stays as in the
-# checkpoint; RandomStateHook makes resume repeat an uninterrupted run.
+# checkpoint; RandomStateHook makes resume repeat an uninterrupted run;
+# CheckGroupClassesHook refuses a dataset whose classes are not the groups'.
 decoupled_custom_hooks = [
+    dict(type='CheckGroupClassesHook'),
     dict(type='TrainClassifierOnlyHook', trainable=('fc_cls', )),
     dict(type='RandomStateHook'),
 ]

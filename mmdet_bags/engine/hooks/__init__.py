@@ -1,3 +1,5 @@
+from .check_group_classes_hook import (CheckGroupClassesHook,
+                                       group_class_mismatch)
 from .random_state_hook import (RandomStateHook, capture_random_state,
                                 restore_random_state)
 from .train_classifier_only_hook import (TrainClassifierOnlyHook,
@@ -5,6 +7,7 @@ from .train_classifier_only_hook import (TrainClassifierOnlyHook,
                                          keep_normalization_statistics)
 
 __all__ = [
+    'CheckGroupClassesHook', 'group_class_mismatch',
     'RandomStateHook', 'capture_random_state', 'restore_random_state',
     'TrainClassifierOnlyHook', 'freeze_all_but',
     'keep_normalization_statistics'

@@ -21,7 +21,7 @@ from mmdet.registry import MODELS
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from mmdet_bags.grouping import GroupLayout, build_group_layout
+from mmdet_bags.grouping import GroupLayout, resolve_groups
 from mmdet_bags.grouping.layout import STATE_KEYS
 
 
@@ -240,6 +240,11 @@ class GroupSoftmaxLoss(nn.Module):
 
         self.num_classes = num_classes
         self.layout: Optional[GroupLayout] = None
+        # The class name of every label when the groups source names them
+        # (checked against the dataset by CheckGroupsMatchDatasetHook).
+        self.group_class_names: Optional[Tuple[str, ...]] = None
+        self.group_names_in_file_order = False
+        self.groups_source = 'a checkpoint'
         if groups is None:
             # Deferred: the groups (and their bin edges; a bin_edges argument
             # is ignored) come from a BAGS checkpoint's buffers, at test time
@@ -247,8 +252,11 @@ class GroupSoftmaxLoss(nn.Module):
             for name in STATE_KEYS:
                 self.register_buffer(name, torch.zeros(0, dtype=torch.long))
         else:
-            self.set_layout(build_group_layout(groups, bin_edges),
-                            source=repr(groups))
+            resolved = resolve_groups(groups, bin_edges)
+            self.set_layout(resolved.layout, source=repr(groups))
+            self.group_class_names = resolved.class_names
+            self.group_names_in_file_order = resolved.names_in_file_order
+            self.groups_source = resolved.source
         self._register_load_state_dict_pre_hook(self._check_loaded_layout)
 
     def set_layout(self, layout: GroupLayout, source: str = 'a checkpoint'

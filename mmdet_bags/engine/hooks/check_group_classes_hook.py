@@ -1,0 +1,146 @@
+"""Refuse to train or test when the BAGS groups describe other classes than
+the dataset.
+
+The groups of a :class:`~mmdet_bags.models.GroupSoftmaxLoss` come from
+per-class training counts (a built-in LVIS table, an annotation file or
+explicit counts) that are matched to labels by position. If the dataset
+labels its classes differently (another LVIS version, a subset, a custom
+class list), every class lands in a wrong group and nothing fails: the
+model trains, silently wrong. ``num_classes`` is already checked when the
+head is built; this hook compares the class *names* with the dataset's.
+"""
+from typing import Iterator, List, Optional, Sequence
+
+from mmengine.hooks import Hook
+from mmengine.logging import MMLogger
+from mmengine.model import is_model_wrapper
+
+from mmdet.registry import HOOKS
+
+from mmdet_bags.grouping import canonical_class_name
+
+
+def group_softmax_losses(model) -> Iterator:
+    """Every ``GroupSoftmaxLoss`` in ``model`` (a model wrapper is
+    unwrapped), with its module name."""
+    from mmdet_bags.models.losses import GroupSoftmaxLoss
+    if is_model_wrapper(model):
+        model = model.module
+    for name, module in model.named_modules():
+        if isinstance(module, GroupSoftmaxLoss):
+            yield name, module
+
+
+def dataset_classes(dataset) -> Optional[Sequence[str]]:
+    """``metainfo['classes']`` of a dataset (wrappers such as
+    ``ClassBalancedDataset`` report their inner dataset's)."""
+    metainfo = getattr(dataset, 'metainfo', None)
+    if not isinstance(metainfo, dict):
+        return None
+    return metainfo.get('classes')
+
+
+def group_class_mismatch(group_names: Sequence[str],
+                         classes: Sequence[str],
+                         names_in_file_order: bool = False
+                         ) -> Optional[str]:
+    """Why ``classes`` do not match ``group_names`` label by label, or None.
+
+    With ``names_in_file_order`` (groups counted from an annotation file,
+    labels assigned in the file's category order as ``CocoDataset`` does),
+    the same classes in another order are accepted.
+    """
+    expected = [canonical_class_name(name) for name in group_names]
+    given = [canonical_class_name(name) for name in classes]
+    if expected == given:
+        return None
+    if names_in_file_order and sorted(expected) == sorted(given):
+        return None
+    if len(expected) != len(given):
+        return (f'{len(expected)} classes in the groups but '
+                f'{len(given)} in the dataset')
+    missing = [name for name in expected if name not in set(given)]
+    extra = [name for name in given if name not in set(expected)]
+    if missing or extra:
+        return (f'classes in the groups but not in the dataset: '
+                f'{missing[:5]}{" ..." if len(missing) > 5 else ""}; in the '
+                f'dataset but not in the groups: {extra[:5]}'
+                f'{" ..." if len(extra) > 5 else ""}')
+    first = next(i for i, (a, b) in enumerate(zip(expected, given)) if a != b)
+    return (f'same classes in another order: label {first} is '
+            f'{expected[first]!r} in the groups but {given[first]!r} in the '
+            'dataset')
+
+
+@HOOKS.register_module()
+class CheckGroupClassesHook(Hook):
+    """Check, before training, validation and testing, that every BAGS
+    loss's groups name the dataset's classes label by label.
+
+    Groups built from a built-in table (``groups='lvis_v1'``) must list the
+    dataset's ``metainfo['classes']`` in the same order (MMDetection's one
+    spelling difference, 'stereo'/'stero', is allowed). Groups counted from
+    an annotation file must name the same classes (in any order: labels then
+    follow the file, as in MMDetection's datasets). Groups from explicit
+    counts or from a checkpoint carry no names; for them only the number of
+    classes is compared. A dataset without ``metainfo['classes']`` is
+    skipped with a warning.
+
+    Args:
+        strict (bool): raise on a mismatch (default); False only logs it.
+
+    Raises:
+        ValueError: naming the loss, the groups source, the dataset and the
+            first differences.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def __init__(self, strict: bool = True) -> None:
+        self.strict = strict
+
+    def before_train(self, runner) -> None:
+        self._check(runner, runner.train_loop.dataloader.dataset, 'training')
+
+    def before_val(self, runner) -> None:
+        self._check(runner, runner.val_loop.dataloader.dataset, 'validation')
+
+    def before_test(self, runner) -> None:
+        self._check(runner, runner.test_loop.dataloader.dataset, 'test')
+
+    def _check(self, runner, dataset, split: str) -> None:
+        logger: MMLogger = MMLogger.get_current_instance()
+        classes = dataset_classes(dataset)
+        dataset_name = type(dataset).__name__
+        if classes is None:
+            logger.warning(
+                f'CheckGroupClassesHook: the {split} dataset ({dataset_name}) '
+                "has no metainfo['classes']; its classes cannot be checked "
+                'against the BAGS groups')
+            return
+        problems: List[str] = []
+        for name, loss in group_softmax_losses(runner.model):
+            if loss.layout is None:
+                continue  # groups come from a checkpoint, checked on load
+            if loss.group_class_names is None:
+                reason = None if loss.num_classes == len(classes) else (
+                    f'{loss.num_classes} classes in the groups but '
+                    f'{len(classes)} in the dataset')
+            else:
+                reason = group_class_mismatch(loss.group_class_names, classes,
+                                              loss.group_names_in_file_order)
+            if reason:
+                problems.append(f'{name} (groups from {loss.groups_source}): '
+                                f'{reason}')
+        if not problems:
+            return
+        message = (
+            f'the BAGS groups do not match the {split} dataset '
+            f'({dataset_name}, {len(classes)} classes): ' +
+            '; '.join(problems) + '. Take the groups from the training set '
+            "of the same dataset: groups=dict(ann_file='<train.json>', "
+            'classes=<your classes>), or the built-in table of the same LVIS '
+            'version.')
+        if self.strict:
+            raise ValueError(message)
+        logger.warning(message)
