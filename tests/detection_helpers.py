@@ -157,6 +157,10 @@ def tiny_cfg(config, data: dict, work_dir: str):
     num_classes = len(data['class_names'])
     root = data['data_root'].rstrip('/') + '/'
     cfg.work_dir = work_dir
+    if cfg.model.backbone.type == 'ResNeXt':  # no ResNeXt-18 exists
+        for key in ('groups', 'base_width'):
+            cfg.model.backbone.pop(key, None)
+        cfg.model.backbone.type = 'ResNet'
     cfg.model.backbone.update(depth=18, init_cfg=None)
     cfg.model.neck.in_channels = [64, 128, 256, 512]
     heads = cfg.model.roi_head.bbox_head
@@ -165,8 +169,10 @@ def tiny_cfg(config, data: dict, work_dir: str):
         if head.type == 'BAGSBBoxHead':
             head.groups = data['train_ann_file']
             head.bin_edges = tuple(data['bin_edges'])
-    if 'mask_head' in cfg.model.roi_head:
-        cfg.model.roi_head.mask_head.num_classes = num_classes
+    mask_heads = cfg.model.roi_head.get('mask_head', [])
+    for mask_head in (mask_heads if isinstance(mask_heads, list) else
+                      [mask_heads]):
+        mask_head.num_classes = num_classes
     rcnn_train = cfg.model.train_cfg.rcnn
     for stage in rcnn_train if isinstance(rcnn_train, list) else [rcnn_train]:
         stage.sampler.num = 64

@@ -55,7 +55,7 @@ def test_config_builds_with_the_promised_classifier(path):
     model = MODELS.build(cfg.model)
     heads = model.roi_head.bbox_head
     heads = list(heads) if isinstance(heads, torch.nn.ModuleList) else [heads]
-    if 'cascade' in match['detector']:
+    if 'cascade' in match['detector'] or match['detector'] == 'htc':
         assert len(heads) == 3
         assert all(head.reg_class_agnostic for head in heads)
     for head in heads:
@@ -66,7 +66,7 @@ def test_config_builds_with_the_promised_classifier(path):
             assert head.layout.group_sizes == lvis['groups']
         else:
             assert head.fc_cls.out_features == lvis['classes'] + 1
-    if 'mask' in match['detector']:
+    if 'mask' in match['detector'] or match['detector'] == 'htc':
         mask_heads = model.roi_head.mask_head
         if not isinstance(mask_heads, torch.nn.ModuleList):
             mask_heads = [mask_heads]

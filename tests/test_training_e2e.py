@@ -67,6 +67,43 @@ def test_runner_decoupled_faster_rcnn_from_its_baseline(tiny_data, tmp_path):
         len(tiny_data['class_names']) + 1 + 1 + non_empty_bins
 
 
+def test_runner_htc_baseline_then_bags_decoupled_and_end_to_end(
+        tiny_data, tmp_path):
+    """Hybrid Task Cascade (LVIS v0.5 X101-64x4d configs, ResNet-18 here):
+    the plain baseline, BAGS decoupled from it (only the three stages'
+    fc_cls change), and BAGS end to end; each trains and evaluates boxes
+    and masks."""
+    baseline_dir = tmp_path / 'baseline'
+    train(tiny_cfg(BASELINES / 'htc_x101-64x4d_fpn_random-20e_lvis-v0.5.py',
+                   tiny_data, str(baseline_dir)))
+    baseline = torch.load(str(baseline_dir / 'epoch_1.pth'))['state_dict']
+
+    cfg = tiny_cfg(BAGS / 'bags_htc_x101-64x4d_fpn_decoupled-12e_lvis-v0.5.py',
+                   tiny_data, str(tmp_path / 'decoupled'))
+    cfg.load_from = str(baseline_dir / 'epoch_1.pth')
+    logs = train(cfg)
+    assert 'val/lvis/bbox_AP' in logs and 'val/lvis/segm_AP' in logs
+    bags = torch.load(str(tmp_path / 'decoupled' /
+                          'epoch_1.pth'))['state_dict']
+    num_logits = len(tiny_data['class_names']) + 1 + 1 + sum(
+        1 for size in tiny_data['group_sizes'] if size)
+    for stage in range(3):
+        prefix = f'roi_head.bbox_head.{stage}.'
+        assert bags[prefix + 'fc_cls.weight'].shape[0] == num_logits
+        assert torch.equal(baseline[prefix + 'fc_reg.weight'],
+                           bags[prefix + 'fc_reg.weight'])
+        assert torch.equal(
+            baseline[f'roi_head.mask_head.{stage}.conv_logits.weight'],
+            bags[f'roi_head.mask_head.{stage}.conv_logits.weight'])
+
+    logs = train(tiny_cfg(BAGS / 'bags_htc_x101-64x4d_fpn_random-20e_'
+                          'lvis-v0.5.py', tiny_data, str(tmp_path / 'e2e')))
+    for stage in range(3):
+        assert f'train/s{stage}.loss_cls' in logs
+        assert f'train/s{stage}.loss_mask' in logs
+    assert 'val/lvis/segm_AP' in logs
+
+
 def mim(*args, cwd):
     command = [osp.join(osp.dirname(sys.executable), 'mim'), *args]
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True,
