@@ -1,5 +1,6 @@
 """Small inputs for CPU tests: random detection batches and LVIS-format files."""
 import json
+import os.path as osp
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
@@ -184,19 +185,25 @@ def tiny_cfg(config, data: dict, work_dir: str):
         dict(type='PackDetInputs')
     ]
     split_prefix = dict(train='', val='')
-    if cfg.train_dataloader.dataset.type == 'LVISV05Dataset':
-        # v0.5 datasets join file_name to the split folder.
+    if cfg.train_dataloader.dataset.type in ('LVISV05Dataset', 'CocoDataset'):
+        # v0.5 and COCO datasets join file_name to the split folder.
         split_prefix = dict(train='train2017/', val='val2017/')
+    # The LVIS-format files, or the COCO ones of generate_longtail_coco.
+    ann_files = {split: osp.relpath(data[f'{split}_ann_file'], root)
+                 for split in ('train', 'val')}
     for split, loader in (('train', cfg.train_dataloader),
                           ('val', cfg.val_dataloader),
                           ('val', cfg.test_dataloader)):
         loader.update(batch_size=2, num_workers=0, persistent_workers=False)
         loader.dataset.update(
-            data_root=root, ann_file=f'annotations/lvis_v1_{split}.json',
+            data_root=root, ann_file=ann_files[split],
             data_prefix=dict(img=split_prefix[split]), indices=4,
             pipeline=pipeline, metainfo=dict(classes=data['class_names']))
     for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
         evaluator.ann_file = data['val_ann_file']
+        if 'train_ann_file' in evaluator:  # per-bin metrics
+            evaluator.train_ann_file = data['train_ann_file']
+            evaluator.bin_edges = tuple(data['bin_edges'])
     cfg.train_cfg.update(max_epochs=1, val_interval=1)
     cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0)]
     cfg.default_hooks.logger.interval = 1
@@ -204,12 +211,14 @@ def tiny_cfg(config, data: dict, work_dir: str):
     return cfg
 
 
-def generate_tiny_longtail(root, seed: int) -> dict:
+def generate_tiny_longtail(root, seed: int, coco: bool = False) -> dict:
     """A very small generated LVIS-format set (8 classes, 16 train / 8 val
-    images) for end-to-end tests; see ``generate_longtail_lvis``."""
-    from mmdet_bags.datasets import generate_longtail_lvis
-    return generate_longtail_lvis(str(root), preset='tiny', seed=seed,
-                                  num_classes=8, num_train_images=16,
-                                  num_val_images=8,
-                                  min_val_instances_per_class=2,
-                                  progress=False)
+    images) for end-to-end tests; see ``generate_longtail_lvis``. With
+    ``coco``, ``train_ann_file``/``val_ann_file`` are COCO-format files of
+    the same set (``generate_longtail_coco``)."""
+    from mmdet_bags.datasets import (generate_longtail_coco,
+                                     generate_longtail_lvis)
+    generate = generate_longtail_coco if coco else generate_longtail_lvis
+    return generate(str(root), preset='tiny', seed=seed, num_classes=8,
+                    num_train_images=16, num_val_images=8,
+                    min_val_instances_per_class=2, progress=False)

@@ -11,14 +11,19 @@ from mmengine.config import Config
 CONFIG_ROOT = Path(__file__).parents[1] / 'configs'
 DEMO_DIR = CONFIG_ROOT / 'demo'
 BENCHMARK_DIR = CONFIG_ROOT / 'benchmark'
-# Configs for the generated long-tail sets (demo, benchmark) are tested on
-# generated data below; all others are LVIS configs.
+CUSTOM_DIR = CONFIG_ROOT / 'custom'
+COCO_LT_DIR = CONFIG_ROOT / 'coco_lt'
+# Configs for the generated long-tail sets (demo, benchmark), the user's own
+# COCO-format data (custom, tests/test_own_coco_dataset.py) and COCO-LT are
+# tested on their own below; all others are LVIS configs.
+NOT_LVIS = (DEMO_DIR, BENCHMARK_DIR, CUSTOM_DIR, COCO_LT_DIR)
 CONFIGS = sorted(
     p for p in CONFIG_ROOT.rglob('*.py')
-    if '_base_' not in p.parts and DEMO_DIR not in p.parents
-    and BENCHMARK_DIR not in p.parents)
+    if '_base_' not in p.parts and not any(d in p.parents for d in NOT_LVIS))
 DEMO_CONFIGS = sorted(DEMO_DIR.glob('*.py'))
 BENCHMARK_CONFIGS = sorted(BENCHMARK_DIR.glob('*.py'))
+CUSTOM_CONFIGS = sorted(CUSTOM_DIR.glob('*.py'))
+COCO_LT_CONFIGS = sorted(COCO_LT_DIR.glob('*.py'))
 NAME = re.compile(r'^(?:(?P<algorithm>bags)_)?(?P<detector>[a-z-]+)_'
                   r'(?P<backbone>r50|r101|x101-32x4d|x101-64x4d)_fpn_'
                   r'(?P<schedule>[a-z0-9-]+)_(?P<dataset>lvis-v1|lvis-v0\.5)'
@@ -150,7 +155,10 @@ def test_every_config_is_tested():
     everything = {p for p in CONFIG_ROOT.rglob('*.py')
                   if '_base_' not in p.parts}
     assert everything == set(CONFIGS) | set(DEMO_CONFIGS) | \
-        set(BENCHMARK_CONFIGS)
+        set(BENCHMARK_CONFIGS) | set(CUSTOM_CONFIGS) | set(COCO_LT_CONFIGS)
+    # The one custom config is trained in tests/test_own_coco_dataset.py.
+    assert [p.name for p in CUSTOM_CONFIGS] == [
+        'bags_mask-rcnn_r50_fpn_1x_my-longtail-coco.py']
 
 
 @pytest.fixture(scope='module')

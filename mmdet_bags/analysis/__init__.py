@@ -1,8 +1,11 @@
 """Analysis helpers used by the command-line tools in ``tools/analysis``."""
-from .group_stats import (format_group_table, load_category_table,
-                          plot_group_histogram, summarize_groups)
+from .group_stats import (check_bin_edges, default_min_group_classes,
+                          format_group_table, load_category_table,
+                          plot_group_histogram, suggest_bin_edges,
+                          summarize_groups)
 
 __all__ = [
-    'format_group_table', 'load_category_table', 'plot_group_histogram',
+    'check_bin_edges', 'default_min_group_classes', 'format_group_table',
+    'load_category_table', 'plot_group_histogram', 'suggest_bin_edges',
     'summarize_groups'
 ]

@@ -1,10 +1,12 @@
 """Statistics of a BAGS group layout: sizes, count ranges, LVIS r/c/f."""
+import math
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmdet_bags.grouping import (BUILTIN_TABLES, CategoryTable, GroupLayout,
+                                 bin_of_count,
                                  count_instances_in_annotation_file,
-                                 load_builtin_table)
+                                 load_builtin_table, validate_bin_edges)
 
 FREQUENCIES = ('r', 'c', 'f')
 
@@ -124,3 +126,86 @@ def plot_group_histogram(layout: GroupLayout, out_file: str,
     figure.tight_layout()
     figure.savefig(out_file, dpi=100)
     plt.close(figure)
+
+
+# ------------------------------------------------------- choosing bin edges
+def default_min_group_classes(num_classes: int) -> int:
+    """The smallest group :func:`check_bin_edges` accepts: 5 % of the
+    classes, at least 2 (a group of one class has no competition among
+    classes: its softmax only separates that class from "others")."""
+    return max(2, math.ceil(0.05 * num_classes))
+
+
+def check_bin_edges(instance_counts: Sequence[int], bin_edges: Sequence[int],
+                    min_group_classes: Optional[int] = None) -> List[str]:
+    """What is wrong with ``bin_edges`` for these counts: one line per
+    empty bin (its group is dropped) or group smaller than
+    ``min_group_classes`` (default :func:`default_min_group_classes`).
+    Empty list: the edges are fine."""
+    if min_group_classes is None:
+        min_group_classes = default_min_group_classes(len(instance_counts))
+    edges = validate_bin_edges(bin_edges)
+    sizes = [0] * (len(edges) + 1)
+    for count in instance_counts:
+        sizes[bin_of_count(count, edges)] += 1
+    problems = []
+    for index, size in enumerate(sizes):
+        low = 0 if index == 0 else edges[index - 1]
+        high = edges[index] if index < len(edges) else 'inf'
+        if size == 0:
+            problems.append(f'bin [{low}, {high}) is empty (no class has '
+                            'that many training instances): its group is '
+                            'dropped')
+        elif size < min_group_classes:
+            problems.append(f'bin [{low}, {high}) holds only {size} '
+                            f'classes (< {min_group_classes})')
+    return problems
+
+
+def suggest_bin_edges(instance_counts: Sequence[int], num_bins: int = 4,
+                      min_group_classes: Optional[int] = None
+                      ) -> Tuple[int, ...]:
+    """Bin edges that give groups of similar size for these counts.
+
+    The rule: sort the classes by training-instance count and cut the sorted
+    list into ``num_bins`` equal parts; each edge is the count of the first
+    class of a part (so classes with equal counts stay together, and a bin
+    is ``[edge_i, edge_i+1)`` as everywhere in BAGS). Edges not above the
+    smallest count (or below 1) and repeated edges are dropped, so no bin
+    is empty. If a group still has fewer than
+    ``min_group_classes`` classes (see :func:`default_min_group_classes`),
+    one bin fewer is tried, down to 2 bins (then the 2-bin edges are
+    returned as they are). Like the paper's decade edges, each group then
+    holds classes of similar frequency, but no group is empty or tiny.
+
+    Raises:
+        ValueError: fewer than 2 classes, or ``num_bins`` < 2.
+    """
+    counts = sorted(int(count) for count in instance_counts)
+    if len(counts) < 2:
+        raise ValueError('suggesting bin edges needs at least 2 classes, got '
+                         f'{len(counts)}')
+    if num_bins < 2:
+        raise ValueError(f'num_bins must be at least 2, got {num_bins}')
+    if min_group_classes is None:
+        min_group_classes = default_min_group_classes(len(counts))
+    edges: Tuple[int, ...] = ()
+    for bins in range(num_bins, 1, -1):
+        candidates = []
+        for part in range(1, bins):
+            # The first class of the part (integer ceiling division).
+            edge = counts[-(-part * len(counts) // bins)]
+            # An edge at or below the smallest count would leave the first
+            # bin empty; a repeated edge an empty bin in between.
+            if edge > max(counts[0], 0) and (not candidates or
+                                             edge > candidates[-1]):
+                candidates.append(edge)
+        if not candidates:
+            continue
+        edges = tuple(candidates)
+        if not check_bin_edges(counts, edges, min_group_classes):
+            return edges
+    if not edges:
+        raise ValueError('no bin edges separate these counts: every class '
+                         f'has the same count ({counts[0]})')
+    return edges

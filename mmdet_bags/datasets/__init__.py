@@ -1,9 +1,11 @@
-"""Datasets: a deterministic synthetic long-tail set in LVIS v1 format.
+"""Datasets: a deterministic synthetic long-tail set in LVIS v1 format (and
+the same set in COCO format).
 
 The generator is pure numpy/OpenCV/pycocotools: nothing in it imports model
 code. ``LVISFormatDataset`` is the MMDetection dataset that reads such files
 (or any LVIS-format file) with the classes the file lists.
 """
+from .coco_format import generate_longtail_coco, lvis_to_coco
 from .lvis_format import LVISFormatDataset
 from .synthetic_longtail import (COLOURS, LVIS_BIN_EDGES, MAX_CLASSES,
                                  PRESETS, SHAPES, TEXTURES, ClassAppearance,
@@ -17,7 +19,7 @@ from .synthetic_longtail import (COLOURS, LVIS_BIN_EDGES, MAX_CLASSES,
                                  scaled_bin_edges)
 
 __all__ = [
-    'LVISFormatDataset',
+    'LVISFormatDataset', 'generate_longtail_coco', 'lvis_to_coco',
     'COLOURS', 'LVIS_BIN_EDGES', 'MAX_CLASSES', 'PRESETS', 'SHAPES',
     'TEXTURES', 'ClassAppearance', 'LongTailPlan', 'LongTailSettings',
     'SplitPlan', 'bin_sizes', 'class_catalogue', 'encode_mask',

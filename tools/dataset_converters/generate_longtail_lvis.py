@@ -1,4 +1,5 @@
-"""Generate a synthetic long-tail detection dataset in LVIS v1 format.
+"""Generate a synthetic long-tail detection dataset in LVIS v1 format
+(``--format coco``: plus COCO instance files, as a user's own data).
 
 Classes are colour/texture/shape combinations; training instance counts
 follow the LVIS v1 long tail, rescaled (see
@@ -13,12 +14,15 @@ Examples:
         --out data/longtail_lvis_small --seed 1
     python tools/dataset_converters/generate_longtail_lvis.py --preset tiny \
         --num-classes 24 --plan-only
+    python tools/dataset_converters/generate_longtail_lvis.py --preset tiny \
+        --format coco --out data/my_longtail
 """
 import argparse
 import sys
 import time
 
-from mmdet_bags.datasets import (PRESETS, generate_longtail_lvis,
+from mmdet_bags.datasets import (PRESETS, generate_longtail_coco,
+                                 generate_longtail_lvis,
                                  plan_long_tail_dataset, resolve_settings)
 
 
@@ -30,6 +34,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'data/longtail_lvis_<preset>)')
     parser.add_argument('--seed', type=int, default=0,
                         help='random seed (default: %(default)s)')
+    parser.add_argument(
+        '--format', choices=('lvis', 'coco'), default='lvis',
+        help='lvis: LVIS v1 files; coco: also COCO instance files '
+        'annotations/instances_{train,val}2017.json (default: %(default)s)')
     parser.add_argument('--force', action='store_true',
                         help='regenerate even if a matching output exists')
     parser.add_argument('--no-progress', action='store_true',
@@ -79,10 +87,10 @@ def main(argv=None) -> int:
         return 0
 
     start = time.perf_counter()
-    result = generate_longtail_lvis(out_dir, args.preset, args.seed,
-                                    force=args.force,
-                                    progress=not args.no_progress,
-                                    **_overrides(args))
+    generate = generate_longtail_coco if args.format == 'coco' else \
+        generate_longtail_lvis
+    result = generate(out_dir, args.preset, args.seed, force=args.force,
+                      progress=not args.no_progress, **_overrides(args))
     seconds = time.perf_counter() - start
     if result['reused']:
         print(f'reused the existing dataset in {result["data_root"]} (same '
@@ -100,10 +108,16 @@ def main(argv=None) -> int:
     if result['dropped_instances']:
         print(f'note: {result["dropped_instances"]} planned instances were '
               'almost fully occluded and dropped')
-    print('use it with LVISV1Dataset(data_root=<out>, '
-          "ann_file='annotations/lvis_v1_train.json', "
-          "data_prefix=dict(img=''), metainfo=dict(classes=<the "
-          'category names in id order>))')
+    if args.format == 'coco':
+        print("use it with CocoDataset(data_root=<out>, ann_file='annotations/"
+              "instances_train2017.json', data_prefix=dict(img='train2017/'), "
+              'metainfo=dict(classes=<the category names>)); see '
+              'configs/custom/')
+    else:
+        print('use it with LVISV1Dataset(data_root=<out>, '
+              "ann_file='annotations/lvis_v1_train.json', "
+              "data_prefix=dict(img=''), metainfo=dict(classes=<the "
+              'category names in id order>))')
     return 0
 
 

@@ -187,128 +187,83 @@ def per_bin_average_precision(precision: np.ndarray,
 
 # ------------------------------------------------------- capturing LVISEval
 @contextlib.contextmanager
-def _recording_lvis_evals() -> Iterator[list]:
-    """Record every ``LVISEval`` that ``LVISMetric.compute_metrics`` builds.
+def _recording_instances(module, names: Sequence[str]) -> Iterator[list]:
+    """Record every instance of the classes ``module.<name>`` (for each of
+    ``names``) created while the ``with`` block runs.
 
-    ``LVISMetric`` looks ``LVISEval`` up in its module's namespace each time
-    it evaluates, so the name is replaced there, for the duration of the
-    ``with`` block only, by a subclass that behaves identically and appends
-    each new instance to the yielded list. The original is restored in a
-    ``finally`` clause, so an evaluation that raises leaves nothing patched.
+    MMDetection's metrics look their evaluator class (``LVISEval``,
+    ``COCOeval``) up in their module's namespace each time they evaluate, so
+    the name is replaced there, for the duration of the block only, by a
+    subclass that behaves identically and appends each new instance to the
+    yielded list. The originals are restored in a ``finally`` clause, so an
+    evaluation that raises leaves nothing patched.
 
     Concurrency: the replacement is process-global. A lock serialises the
-    blocks (two threads evaluating ``PerBinLVISMetric`` at once take turns),
-    and only instances created by the thread that opened the block are
-    recorded, so a plain ``LVISMetric`` evaluated meanwhile in another thread
-    merely uses the identical subclass and is not captured. Processes do not
-    share the patch: MMEngine evaluates in one process, and under DDP only
-    rank 0 calls ``compute_metrics`` (the others receive the broadcast
-    result).
+    blocks (two threads evaluating a per-bin metric at once take turns), and
+    only instances created by the thread that opened the block are recorded,
+    so a plain metric evaluated meanwhile in another thread merely uses the
+    identical subclass and is not captured. Processes do not share the
+    patch: MMEngine evaluates in one process, and under DDP only rank 0
+    calls ``compute_metrics`` (the others receive the broadcast result).
     """
     with _LVIS_EVAL_PATCH_LOCK:
-        original = mmdet_lvis_metric_module.LVISEval
+        originals = {name: getattr(module, name) for name in names}
         recorded: list = []
         owner_thread = threading.get_ident()
 
-        class RecordingLVISEval(original):  # type: ignore[misc, valid-type]
+        def recording_subclass(original):
 
-            def __init__(self, *args, **kwargs) -> None:
-                super().__init__(*args, **kwargs)
-                if threading.get_ident() == owner_thread:
-                    recorded.append(self)
+            class Recording(original):  # type: ignore[misc, valid-type]
 
-        mmdet_lvis_metric_module.LVISEval = RecordingLVISEval
+                def __init__(self, *args, **kwargs) -> None:
+                    super().__init__(*args, **kwargs)
+                    if threading.get_ident() == owner_thread:
+                        recorded.append(self)
+
+            Recording.__name__ = f'Recording{original.__name__}'
+            return Recording
+
+        for name, original in originals.items():
+            setattr(module, name, recording_subclass(original))
         try:
             yield recorded
         finally:
-            mmdet_lvis_metric_module.LVISEval = original
+            for name, original in originals.items():
+                setattr(module, name, original)
+
+
+def _recording_lvis_evals():
+    """Record every ``LVISEval`` that ``LVISMetric.compute_metrics`` builds
+    (see :func:`_recording_instances`)."""
+    return _recording_instances(mmdet_lvis_metric_module, ('LVISEval', ))
 
 
 # --------------------------------------------------------------------- metric
 CountsSpec = Union[str, dict]
 
 
-@METRICS.register_module()
-class PerBinLVISMetric(LVISMetric):
-    """``LVISMetric`` plus AP per training-instance-count bin (BAGS paper).
+class PerBinMixin:
+    """The per-bin part shared by :class:`PerBinLVISMetric` and
+    :class:`~mmdet_bags.evaluation.PerBinCocoMetric`: training counts, the
+    bin of each category and the per-bin AP table."""
 
-    Everything ``LVISMetric`` reports is computed by it unchanged (same keys,
-    same values). For each evaluated metric type ``bbox``/``segm`` the keys
-    ``{type}_AP1`` ... ``{type}_AP{k}`` are added (``lvis/bbox_AP1`` with the
-    default prefix), ``k = len(bin_edges) + 1``: ``AP{i}`` is the mean, over
-    the evaluated categories whose training-instance count lies in the
-    ``i``-th interval of ``bin_edges``, of the per-category AP (IoU .50:.95,
-    area 'all', LVIS's 300 detections per image), read from the same
-    ``LVISEval`` precision array LVIS averages into AP. Categories with no
-    ground truth in the evaluated images have no AP and are left out, as in
-    LVIS. A bin without any category that has an AP is reported as
-    :data:`EMPTY_BIN_AP` (-1.0), and a log line says why. Values are rounded
-    to 3 decimals like ``LVISMetric``'s; ``metric_items`` does not filter
-    them. A table (bin, count range, categories, AP) is logged per type.
-
-    Training counts come from exactly one of ``train_ann_file`` or
-    ``groups``. Counts from a file or built-in table are matched to the
-    evaluated categories by category id; explicit counts are in label
-    order, label ``i`` being ``LVISMetric``'s ``i``-th category id (the one
-    it writes for predicted label ``i``: the annotation file's category
-    order, ascending ids for LVIS files).
-
-    While ``LVISMetric.compute_metrics`` runs, ``LVISEval`` is replaced in
-    its module by an identical recording subclass (process-wide, under a
-    lock, restored in ``finally``; see :func:`_recording_lvis_evals`). That is
-    safe where MMEngine evaluates: in one process, and under DDP only on rank
-    0, the other ranks receiving the broadcast results.
-
-    Args:
-        ann_file: LVIS-format annotation file of the evaluated split (as for
-            ``LVISMetric``).
-        metric: as for ``LVISMetric``; per-bin keys are added for 'bbox'
-            and 'segm'.
-        train_ann_file: COCO/LVIS-format training annotation file; instances
-            are counted per category id.
-        groups: ``'lvis_v1'`` / ``'lvis_v0.5'`` (the shipped training
-            counts), ``dict(instance_counts=[...])`` (label order) or
-            ``dict(ann_file=...)`` (same as ``train_ann_file``); a dict may
-            carry ``bin_edges``, the same forms a BAGS head accepts.
-        bin_edges: positive, strictly ascending instance counts; None means
-            the ``groups`` dict's edges, else ``(10, 100, 1000)``.
-        **kwargs: the other arguments of ``LVISMetric`` (``classwise``,
-            ``format_only``, ``outfile_prefix``, ``prefix``,
-            ``backend_args``, ...).
-
-    Raises:
-        ValueError: neither or both count sources, an unknown ``groups``
-            form, bad ``bin_edges`` (see
-            :func:`~mmdet_bags.grouping.validate_bin_edges`), or, when
-            ``ann_file`` is given (else at evaluation), evaluated categories
-            without a training count (their ids are named).
-    """
-
-    def __init__(self,
-                 ann_file: Optional[str] = None,
-                 metric: Union[str, List[str]] = 'bbox',
-                 train_ann_file: Optional[str] = None,
-                 groups: Optional[CountsSpec] = None,
-                 bin_edges: Optional[Sequence[int]] = None,
-                 **kwargs) -> None:
-        # Resolve the counts before LVISMetric loads the evaluation file, so
-        # a configuration mistake fails before anything slow happens.
+    def _setup_per_bin(self, train_ann_file: Optional[str],
+                       groups: Optional[CountsSpec],
+                       bin_edges: Optional[Sequence[int]],
+                       backend_args: Optional[dict]) -> None:
+        """Resolve the training counts and bin edges (see the metrics'
+        ``Args``)."""
         self.bin_edges, self._counts_by_category_id, \
             self._counts_in_label_order, self.counts_source = \
             self._resolve_training_counts(train_ann_file, groups, bin_edges,
-                                          kwargs.get('backend_args'))
+                                          backend_args)
         self.num_bins = len(self.bin_edges) + 1
         shadowed = [f'AP{i}' for i in range(1, self.num_bins + 1)
                     if f'AP{i}' in _STANDARD_AP_ITEMS]
         if shadowed:
             raise ValueError(
                 f'{self.num_bins} bins would name per-bin keys {shadowed} '
-                'like LVIS\'s own AP50/AP75; use fewer than 50 bins')
-        super().__init__(ann_file=ann_file, metric=metric, **kwargs)
-        if self._lvis_api is not None:
-            # Fail at build time rather than after a full inference pass.
-            self._bins_of_categories(sorted(self._lvis_api.get_cat_ids()),
-                                     self._lvis_api.get_cat_ids())
+                'like the standard AP50/AP75; use fewer than 50 bins')
 
     # -------------------------------------------------------------- counts
     @staticmethod
@@ -320,7 +275,7 @@ class PerBinLVISMetric(LVISMetric):
         """Bin edges, and counts by category id or in label order."""
         if (train_ann_file is None) == (groups is None):
             raise ValueError(
-                'PerBinLVISMetric needs the training instance counts from '
+                'a per-bin metric needs the training instance counts from '
                 'exactly one of train_ann_file=PATH or groups=... '
                 f'(got train_ann_file={train_ann_file!r}, groups={groups!r})')
         spec_edges = None
@@ -401,6 +356,117 @@ class PerBinLVISMetric(LVISMetric):
                                                    self.bin_edges)
                 for category_id in evaluated_category_ids}
 
+    def _per_bin_from_precision(self, metric: str, precision: np.ndarray,
+                                category_ids: Sequence[int],
+                                label_category_ids: Optional[Sequence[int]],
+                                area_index: int) -> Dict[str, float]:
+        """``{metric}_AP1..AP{k}`` from a 4-d precision array ``(iou,
+        recall, category, area)`` whose category axis is ``category_ids``;
+        logs a table."""
+        logger: MMLogger = MMLogger.get_current_instance()
+        bin_of_category = self._bins_of_categories(category_ids,
+                                                   label_category_ids)
+        details = _per_bin_details(precision, category_ids, bin_of_category,
+                                   self.num_bins, area_index)
+
+        results: Dict[str, float] = {}
+        table = [['bin', 'train instances', 'categories', 'with GT', 'AP']]
+        for bin_index, ((value, num_categories, num_with_ap),
+                        (low, high)) in enumerate(
+                            zip(details, bin_count_ranges(self.bin_edges))):
+            key = f'AP{bin_index + 1}'
+            span = f'[{low}, {high})' if high is not None else f'[{low}, inf)'
+            # Rounded like LVISMetric's own keys.
+            results[f'{metric}_{key}'] = float(f'{value:.3f}')
+            table.append([key, span, str(num_categories), str(num_with_ap),
+                          f'{value:.3f}' if num_with_ap else 'empty (-1)'])
+            if num_categories == 0:
+                logger.info(
+                    f'{metric}_{key} = {EMPTY_BIN_AP}: empty bin, no '
+                    f'evaluated category has {span} training instances')
+            elif num_with_ap == 0:
+                logger.info(
+                    f'{metric}_{key} = {EMPTY_BIN_AP}: none of the '
+                    f'{num_categories} categories with {span} training '
+                    'instances has ground truth in the evaluated images')
+        logger.info(f'\n{metric} AP per training-instance bin '
+                    f'({self.counts_source}):\n' + AsciiTable(table).table)
+        return results
+
+
+@METRICS.register_module()
+class PerBinLVISMetric(PerBinMixin, LVISMetric):
+    """``LVISMetric`` plus AP per training-instance-count bin (BAGS paper).
+
+    Everything ``LVISMetric`` reports is computed by it unchanged (same keys,
+    same values). For each evaluated metric type ``bbox``/``segm`` the keys
+    ``{type}_AP1`` ... ``{type}_AP{k}`` are added (``lvis/bbox_AP1`` with the
+    default prefix), ``k = len(bin_edges) + 1``: ``AP{i}`` is the mean, over
+    the evaluated categories whose training-instance count lies in the
+    ``i``-th interval of ``bin_edges``, of the per-category AP (IoU .50:.95,
+    area 'all', LVIS's 300 detections per image), read from the same
+    ``LVISEval`` precision array LVIS averages into AP. Categories with no
+    ground truth in the evaluated images have no AP and are left out, as in
+    LVIS. A bin without any category that has an AP is reported as
+    :data:`EMPTY_BIN_AP` (-1.0), and a log line says why. Values are rounded
+    to 3 decimals like ``LVISMetric``'s; ``metric_items`` does not filter
+    them. A table (bin, count range, categories, AP) is logged per type.
+
+    Training counts come from exactly one of ``train_ann_file`` or
+    ``groups``. Counts from a file or built-in table are matched to the
+    evaluated categories by category id; explicit counts are in label
+    order, label ``i`` being ``LVISMetric``'s ``i``-th category id (the one
+    it writes for predicted label ``i``: the annotation file's category
+    order, ascending ids for LVIS files).
+
+    While ``LVISMetric.compute_metrics`` runs, ``LVISEval`` is replaced in
+    its module by an identical recording subclass (process-wide, under a
+    lock, restored in ``finally``; see :func:`_recording_lvis_evals`). That is
+    safe where MMEngine evaluates: in one process, and under DDP only on rank
+    0, the other ranks receiving the broadcast results.
+
+    Args:
+        ann_file: LVIS-format annotation file of the evaluated split (as for
+            ``LVISMetric``).
+        metric: as for ``LVISMetric``; per-bin keys are added for 'bbox'
+            and 'segm'.
+        train_ann_file: COCO/LVIS-format training annotation file; instances
+            are counted per category id.
+        groups: ``'lvis_v1'`` / ``'lvis_v0.5'`` (the shipped training
+            counts), ``dict(instance_counts=[...])`` (label order) or
+            ``dict(ann_file=...)`` (same as ``train_ann_file``); a dict may
+            carry ``bin_edges``, the same forms a BAGS head accepts.
+        bin_edges: positive, strictly ascending instance counts; None means
+            the ``groups`` dict's edges, else ``(10, 100, 1000)``.
+        **kwargs: the other arguments of ``LVISMetric`` (``classwise``,
+            ``format_only``, ``outfile_prefix``, ``prefix``,
+            ``backend_args``, ...).
+
+    Raises:
+        ValueError: neither or both count sources, an unknown ``groups``
+            form, bad ``bin_edges`` (see
+            :func:`~mmdet_bags.grouping.validate_bin_edges`), or, when
+            ``ann_file`` is given (else at evaluation), evaluated categories
+            without a training count (their ids are named).
+    """
+
+    def __init__(self,
+                 ann_file: Optional[str] = None,
+                 metric: Union[str, List[str]] = 'bbox',
+                 train_ann_file: Optional[str] = None,
+                 groups: Optional[CountsSpec] = None,
+                 bin_edges: Optional[Sequence[int]] = None,
+                 **kwargs) -> None:
+        # Resolve the counts before LVISMetric loads the evaluation file, so
+        # a configuration mistake fails before anything slow happens.
+        self._setup_per_bin(train_ann_file, groups, bin_edges,
+                            kwargs.get('backend_args'))
+        super().__init__(ann_file=ann_file, metric=metric, **kwargs)
+        if self._lvis_api is not None:
+            # Fail at build time rather than after a full inference pass.
+            self._bins_of_categories(sorted(self._lvis_api.get_cat_ids()),
+                                     self._lvis_api.get_cat_ids())
+
     # ------------------------------------------------------------ metrics
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """LVISMetric's metrics plus ``{type}_AP1..AP{k}`` per bin.
@@ -435,33 +501,7 @@ class PerBinLVISMetric(LVISMetric):
 
     def _per_bin_results(self, metric: str, lvis_eval) -> Dict[str, float]:
         """The per-bin keys of one accumulated ``LVISEval``; logs a table."""
-        logger: MMLogger = MMLogger.get_current_instance()
-        category_ids = list(lvis_eval.params.cat_ids)
-        bin_of_category = self._bins_of_categories(category_ids, self.cat_ids)
-        area_index = lvis_eval.params.area_rng_lbl.index('all')
-        details = _per_bin_details(lvis_eval.eval['precision'], category_ids,
-                                   bin_of_category, self.num_bins, area_index)
-
-        results: Dict[str, float] = {}
-        table = [['bin', 'train instances', 'categories', 'with GT', 'AP']]
-        for bin_index, ((value, num_categories, num_with_ap),
-                        (low, high)) in enumerate(
-                            zip(details, bin_count_ranges(self.bin_edges))):
-            key = f'AP{bin_index + 1}'
-            span = f'[{low}, {high})' if high is not None else f'[{low}, inf)'
-            # Rounded like LVISMetric's own keys.
-            results[f'{metric}_{key}'] = float(f'{value:.3f}')
-            table.append([key, span, str(num_categories), str(num_with_ap),
-                          f'{value:.3f}' if num_with_ap else 'empty (-1)'])
-            if num_categories == 0:
-                logger.info(
-                    f'{metric}_{key} = {EMPTY_BIN_AP}: empty bin, no '
-                    f'evaluated category has {span} training instances')
-            elif num_with_ap == 0:
-                logger.info(
-                    f'{metric}_{key} = {EMPTY_BIN_AP}: none of the '
-                    f'{num_categories} categories with {span} training '
-                    'instances has ground truth in the evaluated images')
-        logger.info(f'\n{metric} AP per training-instance bin '
-                    f'({self.counts_source}):\n' + AsciiTable(table).table)
-        return results
+        return self._per_bin_from_precision(
+            metric, lvis_eval.eval['precision'],
+            list(lvis_eval.params.cat_ids), self.cat_ids,
+            lvis_eval.params.area_rng_lbl.index('all'))
