@@ -197,3 +197,29 @@ def test_custom_config_trains_and_evaluates_per_bin_coco_ap(
         for index in range(1, len(coco_data['bin_edges']) + 2):
             value = logs[f'val/coco/{kind}_AP{index}'].current()
             assert value == -1.0 or 0.0 <= value <= 1.0
+
+
+@pytest.mark.slow
+def test_coco_lt_baseline_then_bags_decoupled_train_and_evaluate(
+        coco_data, tmp_path):
+    """The COCO-LT Mask R-CNN configs on generated COCO-format data (its
+    own bins here): the plain baseline, then BAGS decoupled from it; only
+    fc_cls changes and per-bin COCO AP is logged."""
+    from mmengine.runner import Runner
+    coco_lt = ROOT / 'configs' / 'coco_lt'
+    baseline_dir = tmp_path / 'baseline'
+    Runner.from_cfg(tiny_cfg(coco_lt / 'mask-rcnn_r50_fpn_random-1x_coco-lt.py',
+                             coco_data, str(baseline_dir))).train()
+    cfg = tiny_cfg(coco_lt / 'bags_mask-rcnn_r50_fpn_decoupled-12e_coco-lt.py',
+                   coco_data, str(tmp_path / 'bags'))
+    cfg.load_from = str(baseline_dir / 'epoch_1.pth')
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert 'val/coco/segm_AP1' in runner.message_hub.log_scalars
+    baseline = torch.load(str(baseline_dir / 'epoch_1.pth'))['state_dict']
+    bags = torch.load(str(tmp_path / 'bags' / 'epoch_1.pth'))['state_dict']
+    for name in ('roi_head.bbox_head.fc_reg.weight',
+                 'roi_head.mask_head.conv_logits.weight'):
+        assert torch.equal(baseline[name], bags[name])
+    assert bags['roi_head.bbox_head.fc_cls.weight'].shape[0] == \
+        runner.model.roi_head.bbox_head.layout.num_logits

@@ -6,6 +6,7 @@ code. ``LVISFormatDataset`` is the MMDetection dataset that reads such files
 (or any LVIS-format file) with the classes the file lists.
 """
 from .coco_format import generate_longtail_coco, lvis_to_coco
+from .coco_lt import COCO_LT_BIN_EDGES, build_coco_lt, long_tail_targets
 from .lvis_format import LVISFormatDataset
 from .synthetic_longtail import (COLOURS, LVIS_BIN_EDGES, MAX_CLASSES,
                                  PRESETS, SHAPES, TEXTURES, ClassAppearance,
@@ -20,6 +21,7 @@ from .synthetic_longtail import (COLOURS, LVIS_BIN_EDGES, MAX_CLASSES,
 
 __all__ = [
     'LVISFormatDataset', 'generate_longtail_coco', 'lvis_to_coco',
+    'COCO_LT_BIN_EDGES', 'build_coco_lt', 'long_tail_targets',
     'COLOURS', 'LVIS_BIN_EDGES', 'MAX_CLASSES', 'PRESETS', 'SHAPES',
     'TEXTURES', 'ClassAppearance', 'LongTailPlan', 'LongTailSettings',
     'SplitPlan', 'bin_sizes', 'class_catalogue', 'encode_mask',
