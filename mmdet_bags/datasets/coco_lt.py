@@ -1,8 +1,8 @@
 """Build a COCO-LT-style long-tail training subset from a COCO-format file.
 
-COCO-LT (used by the BAGS paper's follow-ups and listed in its COCO-LT
-table) is a long-tailed resampling of COCO train2017 evaluated on COCO
-val2017 in four bins of training-instance counts: ``[1, 20)``,
+COCO-LT, on which the BAGS paper also reports results, is a long-tailed
+resampling of COCO train2017, evaluated on COCO val2017 in four bins of
+training-instance counts: ``[1, 20)``,
 ``[20, 400)``, ``[400, 8000)``, ``[8000, inf)``. This module makes such a
 subset reproducibly from any COCO-format file. It is **not** the published
 COCO-LT file (that was not available to verify against): it follows the
