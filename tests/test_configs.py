@@ -104,7 +104,8 @@ def test_metafile_and_model_index_list_every_config():
     assert index['Import'] == ['configs/bags/metafile.yml']
     metafile = yaml.safe_load((root / index['Import'][0]).read_text())
     listed = {model['Config'] for model in metafile['Models']}
-    assert listed == {str(p.relative_to(root)) for p in CONFIGS}
+    assert listed == {str(p.relative_to(root))
+                      for p in CONFIGS + COCO_LT_CONFIGS}
     for model in metafile['Models']:
         assert model['Name'] == Path(model['Config']).stem
         assert model['In Collection'] == 'BAGS'
