@@ -100,16 +100,24 @@ class CheckGroupClassesHook(Hook):
         self.strict = strict
 
     def before_train(self, runner) -> None:
-        self._check(runner, runner.train_loop.dataloader.dataset, 'training')
+        self._check(runner, 'train_loop', 'training')
 
     def before_val(self, runner) -> None:
-        self._check(runner, runner.val_loop.dataloader.dataset, 'validation')
+        self._check(runner, 'val_loop', 'validation')
 
     def before_test(self, runner) -> None:
-        self._check(runner, runner.test_loop.dataloader.dataset, 'test')
+        self._check(runner, 'test_loop', 'test')
 
-    def _check(self, runner, dataset, split: str) -> None:
+    def _check(self, runner, loop_name: str, split: str) -> None:
         logger: MMLogger = MMLogger.get_current_instance()
+        loop = getattr(runner, loop_name, None)
+        dataset = getattr(getattr(loop, 'dataloader', None), 'dataset', None)
+        if dataset is None:
+            logger.warning(
+                f'CheckGroupClassesHook: the {split} loop has no dataloader '
+                'with a dataset; its classes cannot be checked against the '
+                'BAGS groups')
+            return
         classes = dataset_classes(dataset)
         dataset_name = type(dataset).__name__
         if classes is None:
