@@ -123,6 +123,9 @@ def test_mim_train_then_mim_test(tiny_data, tmp_path):
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         split = 'train' if loader.startswith('train') else 'val'
         data_options += [
+            # LVIS-format files with their own 8 classes (LVISV1Dataset
+            # would claim LVIS's 1203, which CheckGroupClassesHook refuses).
+            f'{loader}.dataset.type=LVISFormatDataset',
             f'{loader}.dataset.data_root={root}',
             f'{loader}.dataset.ann_file=annotations/lvis_v1_{split}.json',
             f'{loader}.dataset.indices=2', f'{loader}.batch_size=1',
