@@ -241,7 +241,7 @@ class GroupSoftmaxLoss(nn.Module):
         self.num_classes = num_classes
         self.layout: Optional[GroupLayout] = None
         # The class name of every label when the groups source names them
-        # (checked against the dataset by CheckGroupsMatchDatasetHook).
+        # (checked against the dataset by CheckGroupClassesHook).
         self.group_class_names: Optional[Tuple[str, ...]] = None
         self.group_names_in_file_order = False
         self.groups_source = 'a checkpoint'
