@@ -5,9 +5,9 @@ COCO-format long-tail set (COCO-LT, a user's own data).
 plus ``{type}_AP1..AP{k}``, computed exactly like
 :class:`~mmdet_bags.evaluation.PerBinLVISMetric`'s from the precision array
 of the ``COCOeval`` that ``CocoMetric`` itself builds (recorded while it
-runs, see :func:`~mmdet_bags.evaluation.metrics.per_bin_lvis_metric._recording_instances`).
+runs; see ``PerBinMixin.compute_metrics``).
 """
-from typing import Dict, List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -15,8 +15,7 @@ from mmdet.evaluation import CocoMetric
 from mmdet.evaluation.metrics import coco_metric as mmdet_coco_metric_module
 from mmdet.registry import METRICS
 
-from .per_bin_lvis_metric import (CountsSpec, PerBinMixin,
-                                  _recording_instances)
+from .per_bin_lvis_metric import CountsSpec, PerBinMixin
 
 
 @METRICS.register_module()
@@ -74,31 +73,18 @@ class PerBinCocoMetric(PerBinMixin, CocoMetric):
             category_ids = self._coco_api.get_cat_ids()
             self._bins_of_categories(category_ids, category_ids)
 
-    def compute_metrics(self, results: list) -> Dict[str, float]:
-        """CocoMetric's metrics plus ``{type}_AP1..AP{k}`` per bin."""
-        with _recording_instances(mmdet_coco_metric_module,
-                                  ('COCOeval', 'COCOevalMP')) as coco_evals:
-            eval_results = super().compute_metrics(results)
-        # One COCOeval per evaluated 'bbox'/'segm'/'proposal' entry, in the
-        # order of self.metrics ('proposal_fast' builds none); evaluation
-        # stops early when there are no detections.
-        evaluated = [metric for metric in self.metrics
-                     if metric != 'proposal_fast']
-        for metric, coco_eval in zip(evaluated, coco_evals):
-            if metric not in ('bbox', 'segm'):
-                continue
-            if coco_eval.params.iouType != metric or not coco_eval.eval:
-                raise RuntimeError(
-                    f'expected an accumulated {metric!r} COCOeval from '
-                    'CocoMetric.compute_metrics, found '
-                    f'{coco_eval.params.iouType!r}: this MMDetection version '
-                    'evaluates differently than PerBinCocoMetric assumes')
-            # (iou, recall, category, area, max_dets): CocoMetric's AP uses
-            # the last (largest) max_dets.
-            precision = np.asarray(coco_eval.eval['precision'])[..., -1]
-            eval_results.update(
-                self._per_bin_from_precision(
-                    metric, precision, list(coco_eval.params.catIds),
-                    list(self.cat_ids),
-                    coco_eval.params.areaRngLbl.index('all')))
-        return eval_results
+    # Where ``CocoMetric`` looks up the evaluator it builds.
+    _evaluator_module = mmdet_coco_metric_module
+    _evaluator_names = ('COCOeval', 'COCOevalMP')
+
+    @staticmethod
+    def _read_evaluator(coco_eval) -> tuple:
+        """IoU type, 4-d precision (None if not accumulated), category ids
+        and the index of area 'all' of one ``COCOeval``. Its precision is
+        ``(iou, recall, category, area, max_dets)``; ``CocoMetric``'s AP uses
+        the last (largest) max_dets."""
+        precision = np.asarray(coco_eval.eval['precision'])[..., -1] \
+            if coco_eval.eval else None
+        return (coco_eval.params.iouType, precision,
+                list(coco_eval.params.catIds),
+                coco_eval.params.areaRngLbl.index('all'))

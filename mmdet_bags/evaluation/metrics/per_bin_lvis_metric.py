@@ -50,7 +50,7 @@ _STANDARD_AP_ITEMS = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'APr', 'APc',
                       'APf')
 
 # Serialises the temporary replacement of ``LVISEval`` in MMDetection's
-# module (see :func:`_recording_lvis_evals`).
+# module (see :func:`_recording_instances`).
 _LVIS_EVAL_PATCH_LOCK = threading.Lock()
 
 
@@ -232,12 +232,6 @@ def _recording_instances(module, names: Sequence[str]) -> Iterator[list]:
                 setattr(module, name, original)
 
 
-def _recording_lvis_evals():
-    """Record every ``LVISEval`` that ``LVISMetric.compute_metrics`` builds
-    (see :func:`_recording_instances`)."""
-    return _recording_instances(mmdet_lvis_metric_module, ('LVISEval', ))
-
-
 # --------------------------------------------------------------------- metric
 CountsSpec = Union[str, dict]
 
@@ -245,7 +239,11 @@ CountsSpec = Union[str, dict]
 class PerBinMixin:
     """The per-bin part shared by :class:`PerBinLVISMetric` and
     :class:`~mmdet_bags.evaluation.PerBinCocoMetric`: training counts, the
-    bin of each category and the per-bin AP table."""
+    bin of each category and the per-bin AP table.
+
+    A subclass names the module where its MMDetection parent looks up its
+    evaluator class (``_evaluator_module``, ``_evaluator_names``) and reads
+    one accumulated evaluator (``_read_evaluator``)."""
 
     def _setup_per_bin(self, train_ann_file: Optional[str],
                        groups: Optional[CountsSpec],
@@ -356,6 +354,35 @@ class PerBinMixin:
                                                    self.bin_edges)
                 for category_id in evaluated_category_ids}
 
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        """The parent metric's results plus ``{type}_AP1..AP{k}`` for each
+        evaluated 'bbox'/'segm' type.
+
+        The parent builds one evaluator (``LVISEval``/``COCOeval``) per
+        entry of ``self.metrics``, in order, except 'proposal_fast', and
+        stops early when there are no detections at all, so the evaluators
+        recorded while it runs are a prefix of those entries.
+        """
+        with _recording_instances(self._evaluator_module,
+                                  self._evaluator_names) as evaluators:
+            eval_results = super().compute_metrics(results)
+        evaluated = [metric for metric in self.metrics
+                     if metric != 'proposal_fast']
+        for metric, evaluator in zip(evaluated, evaluators):
+            if metric not in ('bbox', 'segm'):
+                continue
+            iou_type, precision, category_ids, area_index = \
+                self._read_evaluator(evaluator)
+            if iou_type != metric or precision is None:
+                raise RuntimeError(
+                    f'expected an accumulated {metric!r} evaluator from the '
+                    f'parent compute_metrics, found {iou_type!r}: this '
+                    'MMDetection version evaluates differently than '
+                    f'{type(self).__name__} assumes')
+            eval_results.update(self._per_bin_from_precision(
+                metric, precision, category_ids, self.cat_ids, area_index))
+        return eval_results
+
     def _per_bin_from_precision(self, metric: str, precision: np.ndarray,
                                 category_ids: Sequence[int],
                                 label_category_ids: Optional[Sequence[int]],
@@ -421,7 +448,7 @@ class PerBinLVISMetric(PerBinMixin, LVISMetric):
 
     While ``LVISMetric.compute_metrics`` runs, ``LVISEval`` is replaced in
     its module by an identical recording subclass (process-wide, under a
-    lock, restored in ``finally``; see :func:`_recording_lvis_evals`). That is
+    lock, restored in ``finally``; see :func:`_recording_instances`). That is
     safe where MMEngine evaluates: in one process, and under DDP only on rank
     0, the other ranks receiving the broadcast results.
 
@@ -468,40 +495,15 @@ class PerBinLVISMetric(PerBinMixin, LVISMetric):
                                      self._lvis_api.get_cat_ids())
 
     # ------------------------------------------------------------ metrics
-    def compute_metrics(self, results: list) -> Dict[str, float]:
-        """LVISMetric's metrics plus ``{type}_AP1..AP{k}`` per bin.
+    #: Where ``LVISMetric`` looks up the evaluator it builds.
+    _evaluator_module = mmdet_lvis_metric_module
+    _evaluator_names = ('LVISEval', )
 
-        Args:
-            results (list): the processed results of each batch.
-
-        Returns:
-            dict[str, float]: LVISMetric's results followed by the per-bin
-            APs of each evaluated bbox/segm type.
-        """
-        with _recording_lvis_evals() as lvis_evals:
-            eval_results = super().compute_metrics(results)
-
-        # LVISMetric builds one LVISEval per entry of self.metrics, in order,
-        # except 'proposal_fast'; it stops early when there are no
-        # detections at all, so the recorded evals are a prefix.
-        evaluated_metrics = [metric for metric in self.metrics
-                             if metric != 'proposal_fast']
-        for metric, lvis_eval in zip(evaluated_metrics, lvis_evals):
-            if metric not in ('bbox', 'segm'):
-                continue
-            if lvis_eval.params.iou_type != metric or not lvis_eval.eval:
-                raise RuntimeError(
-                    f'expected an accumulated {metric!r} LVISEval from '
-                    'LVISMetric.compute_metrics, found '
-                    f'{lvis_eval.params.iou_type!r}: this MMDetection '
-                    'version evaluates differently than PerBinLVISMetric '
-                    'assumes')
-            eval_results.update(self._per_bin_results(metric, lvis_eval))
-        return eval_results
-
-    def _per_bin_results(self, metric: str, lvis_eval) -> Dict[str, float]:
-        """The per-bin keys of one accumulated ``LVISEval``; logs a table."""
-        return self._per_bin_from_precision(
-            metric, lvis_eval.eval['precision'],
-            list(lvis_eval.params.cat_ids), self.cat_ids,
-            lvis_eval.params.area_rng_lbl.index('all'))
+    @staticmethod
+    def _read_evaluator(lvis_eval) -> tuple:
+        """IoU type, 4-d precision (None if not accumulated), category ids
+        and the index of area 'all' of one ``LVISEval``."""
+        precision = lvis_eval.eval['precision'] if lvis_eval.eval else None
+        return (lvis_eval.params.iou_type, precision,
+                list(lvis_eval.params.cat_ids),
+                lvis_eval.params.area_rng_lbl.index('all'))
