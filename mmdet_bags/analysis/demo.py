@@ -2,12 +2,10 @@
 generated tiny long-tail set, on CPU, through MMEngine's Runner and the demo
 configs in ``configs/demo/``. Data, checkpoints and metrics that already
 exist are reused unless ``force`` asks otherwise."""
-import os
-import time
 from typing import Sequence
 
 from mmdet_bags.analysis.experiments import (Stage, format_results_table,
-                                             run_stages, write_report)
+                                             run_experiment)
 
 STAGES = (
     Stage('baseline', 'softmax baseline',
@@ -40,25 +38,8 @@ def run_demo(work_root: str = 'work_dirs/demo',
 
     Returns:
         dict: ``results`` (per stage: title, metrics, seconds, checkpoint),
-        ``table`` (markdown), ``files`` (written paths), ``bin_edges``.
+        ``table`` (markdown), ``files`` (written paths), ``bin_edges``
+        (see :func:`~mmdet_bags.analysis.experiments.run_experiment`).
     """
-    from mmdet_bags.datasets import generate_longtail_lvis
-
-    force = set(force)
-    os.makedirs(work_root, exist_ok=True)
-    started = time.time()
-    print(f'[demo] dataset: {data_root} (tiny long-tail preset, seed {seed})',
-          flush=True)
-    data = generate_longtail_lvis(data_root, preset='tiny', seed=seed,
-                                  force='all' in force or 'data' in force)
-    bin_edges = tuple(data['bin_edges'])
-    results = run_stages(stages, work_root, data_root, force, quick,
-                         log_prefix='[demo]')
-    report = write_report(
-        results, bin_edges, data['instance_counts'], work_root,
-        extra=dict(quick=quick, seed=seed,
-                   seconds=round(time.time() - started, 1)))
-    print('\n' + report['table'], flush=True)
-    print(f'[demo] done in {time.time() - started:.0f} s; table, plots and '
-          f'checkpoints in {work_root}', flush=True)
-    return dict(results=results, bin_edges=bin_edges, **report)
+    return run_experiment('demo', 'tiny', stages, work_root, data_root,
+                          force, quick, seed)

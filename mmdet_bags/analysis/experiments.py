@@ -11,7 +11,7 @@ import os
 import os.path as osp
 import time
 from dataclasses import dataclass
-from typing import Dict, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 CONFIG_ROOT = osp.join(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))), 'configs')
@@ -247,3 +247,56 @@ def write_report(results: Dict[str, dict], bin_edges: Sequence[int],
             files[f'{iou_type}_bins_png'],
             title=f'{iou_type} AP per training-instance bin')
     return dict(table=table, files=files)
+
+
+def run_experiment(name: str, preset: str, stages: Sequence[Stage],
+                   work_root: str, data_root: str, force: Sequence[str],
+                   quick: bool, seed: int,
+                   verdicts_of: Optional[Callable[[Dict[str, dict]],
+                                                  List[str]]] = None
+                   ) -> dict:
+    """Generate (or reuse) a long-tail set, run the stages, write the report.
+
+    The shared body of ``make demo`` and the long-tail benchmark.
+
+    Args:
+        name: log prefix (``[name] ...``).
+        preset: generator preset of the data.
+        stages, work_root, data_root, quick: as :func:`run_stages`.
+        force: redo these even if done: ``'data'``, stage names, ``'all'``.
+        seed: dataset seed.
+        verdicts_of: optional function of the results giving lines that are
+            stored in ``results.json`` (``verdicts``), appended to
+            ``results.md`` and printed.
+
+    Returns:
+        dict: ``results``, ``bin_edges``, ``verdicts`` (None without
+        ``verdicts_of``), ``table`` and ``files`` (see :func:`write_report`).
+    """
+    from mmdet_bags.datasets import generate_longtail_lvis
+    force = set(force)
+    os.makedirs(work_root, exist_ok=True)
+    started = time.time()
+    print(f'[{name}] dataset: {data_root} ("{preset}" preset, seed {seed})',
+          flush=True)
+    data = generate_longtail_lvis(data_root, preset=preset, seed=seed,
+                                  force='all' in force or 'data' in force)
+    results = run_stages(stages, work_root, data_root, force, quick,
+                         log_prefix=f'[{name}]')
+    verdicts = None if verdicts_of is None else verdicts_of(results)
+    extra = dict(quick=quick, seed=seed)
+    if verdicts is not None:
+        extra['verdicts'] = verdicts
+    extra['seconds'] = round(time.time() - started, 1)
+    report = write_report(results, data['bin_edges'],
+                          data['instance_counts'], work_root, extra=extra)
+    lines = verdicts or []
+    if lines:
+        with open(report['files']['table_md'], 'a') as file:
+            file.write('\n' + '\n'.join(f'- {line}' for line in lines) +
+                       '\n')
+    print('\n' + '\n'.join([report['table']] + lines), flush=True)
+    print(f'[{name}] done in {time.time() - started:.0f} s; table, plots and '
+          f'checkpoints in {work_root}', flush=True)
+    return dict(results=results, bin_edges=tuple(data['bin_edges']),
+                verdicts=verdicts, **report)

@@ -5,12 +5,9 @@ schedule and seed on the generated "small" long-tail set, on CPU.
 Used by ``tools/benchmark_longtail.py``; every method is a config in
 ``configs/benchmark/`` run through MMEngine's Runner, resumable per method.
 """
-import os
-import time
 from typing import Dict, List, Sequence
 
-from mmdet_bags.analysis.experiments import (Stage, metric, run_stages,
-                                             write_report)
+from mmdet_bags.analysis.experiments import Stage, metric, run_experiment
 
 _DECOUPLED = 'benchmark/bags_mask-rcnn_r18_fpn_decoupled-1200i_longtail-small.py'
 STAGES = (
@@ -76,25 +73,11 @@ def run_benchmark(work_root: str = 'work_dirs/benchmark_longtail',
         force: redo these even if done: ``'data'``, method names, ``'all'``.
         quick: smoke run (8 images, 4 iterations per method).
         seed: dataset seed (the configs fix the training seed, 0).
+
+    Returns:
+        dict: as :func:`~mmdet_bags.analysis.experiments.run_experiment`,
+        with ``verdicts`` (the targets checked, see :func:`target_verdicts`).
     """
-    from mmdet_bags.datasets import generate_longtail_lvis
-    force = set(force)
-    os.makedirs(work_root, exist_ok=True)
-    started = time.time()
-    print(f'[benchmark] dataset: {data_root} ("small" preset, seed {seed})',
-          flush=True)
-    data = generate_longtail_lvis(data_root, preset='small', seed=seed,
-                                  force='all' in force or 'data' in force)
-    results = run_stages(stages, work_root, data_root, force, quick,
-                         log_prefix='[benchmark]')
-    verdicts = target_verdicts(results)
-    report = write_report(
-        results, data['bin_edges'], data['instance_counts'], work_root,
-        extra=dict(quick=quick, seed=seed, verdicts=verdicts,
-                   seconds=round(time.time() - started, 1)))
-    with open(report['files']['table_md'], 'a') as file:
-        file.write('\n' + '\n'.join(f'- {line}' for line in verdicts) + '\n')
-    print('\n' + report['table'] + '\n' + '\n'.join(verdicts), flush=True)
-    print(f'[benchmark] done in {time.time() - started:.0f} s; results in '
-          f'{work_root}', flush=True)
-    return dict(results=results, verdicts=verdicts, **report)
+    return run_experiment('benchmark', 'small', stages, work_root,
+                          data_root, force, quick, seed,
+                          verdicts_of=target_verdicts)
