@@ -222,3 +222,31 @@ def generate_tiny_longtail(root, seed: int, coco: bool = False) -> dict:
     return generate(str(root), preset='tiny', seed=seed, num_classes=8,
                     num_train_images=16, num_val_images=8,
                     min_val_instances_per_class=2, progress=False)
+
+
+def train_baseline_then_decoupled(baseline_config, decoupled_config,
+                                  data: dict, work_root) -> dict:
+    """Train a plain baseline config (``tiny_cfg``, 1 epoch), then a BAGS
+    decoupled config from its checkpoint.
+
+    Returns:
+        dict: ``baseline`` and ``bags`` (the two final state dicts),
+        ``logs`` (the decoupled run's log scalars) and ``runner`` (its
+        Runner).
+    """
+    from pathlib import Path
+
+    from mmengine.runner import Runner
+    work_root = Path(work_root)
+    Runner.from_cfg(tiny_cfg(baseline_config, data,
+                             str(work_root / 'baseline'))).train()
+    checkpoint = work_root / 'baseline' / 'epoch_1.pth'
+    cfg = tiny_cfg(decoupled_config, data, str(work_root / 'decoupled'))
+    cfg.load_from = str(checkpoint)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    return dict(
+        baseline=torch.load(str(checkpoint))['state_dict'],
+        bags=torch.load(str(work_root / 'decoupled' /
+                            'epoch_1.pth'))['state_dict'],
+        logs=runner.message_hub.log_scalars, runner=runner)

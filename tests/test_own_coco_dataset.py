@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from detection_helpers import generate_tiny_longtail, tiny_cfg
+from detection_helpers import (generate_tiny_longtail, tiny_cfg,
+                               train_baseline_then_decoupled)
 from mmdet_bags.analysis import check_bin_edges, suggest_bin_edges
 from mmdet_bags.grouping import count_instances_in_annotation_file
 
@@ -205,21 +206,15 @@ def test_coco_lt_baseline_then_bags_decoupled_train_and_evaluate(
     """The COCO-LT Mask R-CNN configs on generated COCO-format data (its
     own bins here): the plain baseline, then BAGS decoupled from it; only
     fc_cls changes and per-bin COCO AP is logged."""
-    from mmengine.runner import Runner
     coco_lt = ROOT / 'configs' / 'coco_lt'
-    baseline_dir = tmp_path / 'baseline'
-    Runner.from_cfg(tiny_cfg(coco_lt / 'mask-rcnn_r50_fpn_random-1x_coco-lt.py',
-                             coco_data, str(baseline_dir))).train()
-    cfg = tiny_cfg(coco_lt / 'bags_mask-rcnn_r50_fpn_decoupled-12e_coco-lt.py',
-                   coco_data, str(tmp_path / 'bags'))
-    cfg.load_from = str(baseline_dir / 'epoch_1.pth')
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    assert 'val/coco/segm_AP1' in runner.message_hub.log_scalars
-    baseline = torch.load(str(baseline_dir / 'epoch_1.pth'))['state_dict']
-    bags = torch.load(str(tmp_path / 'bags' / 'epoch_1.pth'))['state_dict']
+    runs = train_baseline_then_decoupled(
+        coco_lt / 'mask-rcnn_r50_fpn_random-1x_coco-lt.py',
+        coco_lt / 'bags_mask-rcnn_r50_fpn_decoupled-12e_coco-lt.py',
+        coco_data, tmp_path)
+    assert 'val/coco/segm_AP1' in runs['logs']
+    baseline, bags = runs['baseline'], runs['bags']
     for name in ('roi_head.bbox_head.fc_reg.weight',
                  'roi_head.mask_head.conv_logits.weight'):
         assert torch.equal(baseline[name], bags[name])
     assert bags['roi_head.bbox_head.fc_cls.weight'].shape[0] == \
-        runner.model.roi_head.bbox_head.layout.num_logits
+        runs['runner'].model.roi_head.bbox_head.layout.num_logits

@@ -12,7 +12,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from detection_helpers import generate_tiny_longtail, tiny_cfg
+from detection_helpers import (generate_tiny_longtail, tiny_cfg,
+                               train_baseline_then_decoupled)
 
 pytestmark = pytest.mark.slow
 
@@ -48,16 +49,12 @@ def test_runner_trains_and_evaluates_a_cascade(config, tiny_data, tmp_path):
 def test_runner_decoupled_faster_rcnn_from_its_baseline(tiny_data, tmp_path):
     """LVIS v0.5 Faster R-CNN: the plain baseline config, then the BAGS
     decoupled config from its checkpoint (classifier-only training)."""
-    baseline_dir = tmp_path / 'baseline'
-    train(tiny_cfg(BASELINES / 'faster-rcnn_r50_fpn_random-ms-2x_lvis-v0.5.py',
-                   tiny_data, str(baseline_dir)))
-    baseline = torch.load(str(baseline_dir / 'epoch_1.pth'))['state_dict']
-    cfg = tiny_cfg(BAGS / 'bags_faster-rcnn_r50_fpn_decoupled-12e_lvis-v0.5.py',
-                   tiny_data, str(tmp_path / 'bags'))
-    cfg.load_from = str(baseline_dir / 'epoch_1.pth')
-    logs = train(cfg)
-    assert 'val/lvis/bbox_AP' in logs
-    bags = torch.load(str(tmp_path / 'bags' / 'epoch_1.pth'))['state_dict']
+    runs = train_baseline_then_decoupled(
+        BASELINES / 'faster-rcnn_r50_fpn_random-ms-2x_lvis-v0.5.py',
+        BAGS / 'bags_faster-rcnn_r50_fpn_decoupled-12e_lvis-v0.5.py',
+        tiny_data, tmp_path)
+    baseline, bags = runs['baseline'], runs['bags']
+    assert 'val/lvis/bbox_AP' in runs['logs']
     assert torch.equal(baseline['backbone.conv1.weight'],
                        bags['backbone.conv1.weight'])
     assert torch.equal(baseline['roi_head.bbox_head.fc_reg.weight'],
@@ -73,18 +70,12 @@ def test_runner_htc_baseline_then_bags_decoupled_and_end_to_end(
     the plain baseline, BAGS decoupled from it (only the three stages'
     fc_cls change), and BAGS end to end; each trains and evaluates boxes
     and masks."""
-    baseline_dir = tmp_path / 'baseline'
-    train(tiny_cfg(BASELINES / 'htc_x101-64x4d_fpn_random-20e_lvis-v0.5.py',
-                   tiny_data, str(baseline_dir)))
-    baseline = torch.load(str(baseline_dir / 'epoch_1.pth'))['state_dict']
-
-    cfg = tiny_cfg(BAGS / 'bags_htc_x101-64x4d_fpn_decoupled-12e_lvis-v0.5.py',
-                   tiny_data, str(tmp_path / 'decoupled'))
-    cfg.load_from = str(baseline_dir / 'epoch_1.pth')
-    logs = train(cfg)
+    runs = train_baseline_then_decoupled(
+        BASELINES / 'htc_x101-64x4d_fpn_random-20e_lvis-v0.5.py',
+        BAGS / 'bags_htc_x101-64x4d_fpn_decoupled-12e_lvis-v0.5.py',
+        tiny_data, tmp_path)
+    baseline, bags, logs = runs['baseline'], runs['bags'], runs['logs']
     assert 'val/lvis/bbox_AP' in logs and 'val/lvis/segm_AP' in logs
-    bags = torch.load(str(tmp_path / 'decoupled' /
-                          'epoch_1.pth'))['state_dict']
     num_logits = len(tiny_data['class_names']) + 1 + 1 + sum(
         1 for size in tiny_data['group_sizes'] if size)
     for stage in range(3):
