@@ -250,3 +250,31 @@ def train_baseline_then_decoupled(baseline_config, decoupled_config,
         bags=torch.load(str(work_root / 'decoupled' /
                             'epoch_1.pth'))['state_dict'],
         logs=runner.message_hub.log_scalars, runner=runner)
+
+
+def with_stuff_maps(cfg, data: dict):
+    """Give a ``tiny_cfg`` of an HTC with its semantic branch what the branch
+    reads: a COCO-stuff-like map (labels 0..182, 255 = ignore) per training
+    image under ``stuffthingmaps/train2017/``, and a pipeline that loads it."""
+    import glob
+    import os
+
+    import cv2
+    import numpy as np
+    root = data['data_root'].rstrip('/') + '/'
+    seg_dir = osp.join(root, 'stuffthingmaps', 'train2017')
+    os.makedirs(seg_dir, exist_ok=True)
+    generator = np.random.default_rng(0)
+    for image in sorted(glob.glob(osp.join(root, 'train2017', '*.jpg'))):
+        height, width = cv2.imread(image).shape[:2]
+        stuff = generator.integers(0, 183, (height, width), dtype=np.uint8)
+        stuff[:2] = 255
+        name = osp.splitext(osp.basename(image))[0] + '.png'
+        cv2.imwrite(osp.join(seg_dir, name), stuff)
+    dataset = cfg.train_dataloader.dataset
+    dataset.data_prefix = dict(img='train2017/',
+                               seg='stuffthingmaps/train2017/')
+    for step in dataset.pipeline:
+        if step['type'] == 'LoadAnnotations':
+            step['with_seg'] = True
+    return cfg

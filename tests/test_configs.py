@@ -60,7 +60,7 @@ def test_config_builds_with_the_promised_classifier(path):
     model = MODELS.build(cfg.model)
     heads = model.roi_head.bbox_head
     heads = list(heads) if isinstance(heads, torch.nn.ModuleList) else [heads]
-    if 'cascade' in match['detector'] or match['detector'] == 'htc':
+    if 'cascade' in match['detector'] or match['detector'].startswith('htc'):
         assert len(heads) == 3
         assert all(head.reg_class_agnostic for head in heads)
     for head in heads:
@@ -71,7 +71,7 @@ def test_config_builds_with_the_promised_classifier(path):
             assert head.layout.group_sizes == lvis['groups']
         else:
             assert head.fc_cls.out_features == lvis['classes'] + 1
-    if 'mask' in match['detector'] or match['detector'] == 'htc':
+    if 'mask' in match['detector'] or match['detector'].startswith('htc'):
         mask_heads = model.roi_head.mask_head
         if not isinstance(mask_heads, torch.nn.ModuleList):
             mask_heads = [mask_heads]
@@ -81,13 +81,13 @@ def test_config_builds_with_the_promised_classifier(path):
     if match['schedule'].startswith('decoupled'):
         hooks = [hook['type'] for hook in cfg.get('custom_hooks', [])]
         assert 'TrainClassifierOnlyHook' in hooks
-        assert cfg.optim_wrapper.optimizer.lr == 0.01
-        assert cfg.train_cfg.max_epochs == 12
-        assert cfg.param_scheduler[1].milestones == [8, 11]
-        assert cfg.model.test_cfg.rcnn.max_per_img == 300
+        # The recipe itself: tests/test_paper_recipe.py.
         assert cfg.model_wrapper_cfg.find_unused_parameters
         loaded = Config.fromfile(str(path)).load_from
-        if 'mask-rcnn' in match['detector'] and 'cascade' not in \
+        if path.parent.name == 'paper':
+            # the paper's own first stage (tests/test_paper_recipe.py)
+            assert loaded.startswith('work_dirs/')
+        elif 'mask-rcnn' in match['detector'] and 'cascade' not in \
                 match['detector']:
             assert loaded.startswith(
                 'https://download.openmmlab.com/mmdetection/v2.0/lvis/')

@@ -13,7 +13,7 @@ import torch
 from mmengine.config import Config
 
 from detection_helpers import (generate_tiny_longtail, tiny_cfg,
-                               train_baseline_then_decoupled)
+                               train_baseline_then_decoupled, with_stuff_maps)
 
 pytestmark = pytest.mark.slow
 
@@ -64,35 +64,55 @@ def test_runner_decoupled_faster_rcnn_from_its_baseline(tiny_data, tmp_path):
         len(tiny_data['class_names']) + 1 + 1 + non_empty_bins
 
 
-def test_runner_htc_baseline_then_bags_decoupled_and_end_to_end(
-        tiny_data, tmp_path):
-    """Hybrid Task Cascade (LVIS v0.5 X101-64x4d configs, ResNet-18 here):
-    the plain baseline, BAGS decoupled from it (only the three stages'
-    fc_cls change), and BAGS end to end; each trains and evaluates boxes
-    and masks."""
-    runs = train_baseline_then_decoupled(
-        BASELINES / 'htc_x101-64x4d_fpn_random-20e_lvis-v0.5.py',
-        BAGS / 'bags_htc_x101-64x4d_fpn_decoupled-12e_lvis-v0.5.py',
-        tiny_data, tmp_path)
-    baseline, bags, logs = runs['baseline'], runs['bags'], runs['logs']
-    assert 'val/lvis/bbox_AP' in logs and 'val/lvis/segm_AP' in logs
-    num_logits = len(tiny_data['class_names']) + 1 + 1 + sum(
-        1 for size in tiny_data['group_sizes'] if size)
-    for stage in range(3):
-        prefix = f'roi_head.bbox_head.{stage}.'
-        assert bags[prefix + 'fc_cls.weight'].shape[0] == num_logits
-        assert torch.equal(baseline[prefix + 'fc_reg.weight'],
-                           bags[prefix + 'fc_reg.weight'])
-        assert torch.equal(
-            baseline[f'roi_head.mask_head.{stage}.conv_logits.weight'],
-            bags[f'roi_head.mask_head.{stage}.conv_logits.weight'])
-
-    logs = train(tiny_cfg(BAGS / 'bags_htc_x101-64x4d_fpn_random-20e_'
-                          'lvis-v0.5.py', tiny_data, str(tmp_path / 'e2e')))
+def test_runner_htc_without_semantic_branch_end_to_end(tiny_data, tmp_path):
+    """Hybrid Task Cascade without the semantic branch (LVIS v0.5 X101-64x4d
+    config, ResNet-18 here), BAGS end to end: every stage trains its BAGS
+    classifier and mask head; boxes and masks are evaluated."""
+    logs = train(tiny_cfg(BAGS / 'bags_htc-without-semantic_x101-64x4d_fpn_'
+                          'random-20e_lvis-v0.5.py', tiny_data, str(tmp_path)))
     for stage in range(3):
         assert f'train/s{stage}.loss_cls' in logs
         assert f'train/s{stage}.loss_mask' in logs
+    assert 'train/loss_semantic_seg' not in logs
     assert 'val/lvis/segm_AP' in logs
+
+
+def test_runner_htc_with_semantic_branch_baseline_then_bags_decoupled(
+        tiny_data, tmp_path):
+    """The paper's HTC keeps its semantic branch, trained on COCO-stuff maps:
+    the baseline trains it (loss_semantic_seg), and BAGS decoupled from that
+    baseline (LVIS v0.5 X101-64x4d configs, ResNet-18 here) trains only the
+    three stages' fc_cls while the frozen branch still reads the maps; boxes
+    and masks are evaluated."""
+    from mmengine.runner import Runner
+    baseline_cfg = with_stuff_maps(
+        tiny_cfg(BASELINES / 'htc_x101-64x4d_fpn_random-20e_lvis-v0.5.py',
+                 tiny_data, str(tmp_path / 'baseline')), tiny_data)
+    logs = train(baseline_cfg)
+    assert 'train/loss_semantic_seg' in logs
+    assert logs['train/loss_semantic_seg'].current() > 0
+    checkpoint = tmp_path / 'baseline' / 'epoch_1.pth'
+    baseline = torch.load(str(checkpoint))['state_dict']
+    assert any(key.startswith('roi_head.semantic_head.') for key in baseline)
+
+    cfg = with_stuff_maps(
+        tiny_cfg(BAGS / 'bags_htc_x101-64x4d_fpn_decoupled-12e_lvis-v0.5.py',
+                 tiny_data, str(tmp_path / 'decoupled')), tiny_data)
+    cfg.load_from = str(checkpoint)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    logs = runner.message_hub.log_scalars
+    assert 'val/lvis/bbox_AP' in logs and 'val/lvis/segm_AP' in logs
+    bags = torch.load(str(tmp_path / 'decoupled' /
+                          'epoch_1.pth'))['state_dict']
+    num_logits = len(tiny_data['class_names']) + 1 + 1 + sum(
+        1 for size in tiny_data['group_sizes'] if size)
+    for stage in range(3):
+        key = f'roi_head.bbox_head.{stage}.fc_cls.weight'
+        assert bags[key].shape[0] == num_logits
+    for key, value in baseline.items():
+        if 'fc_cls' not in key:
+            assert torch.equal(value, bags[key]), key  # frozen
 
 
 def mim(*args, cwd):

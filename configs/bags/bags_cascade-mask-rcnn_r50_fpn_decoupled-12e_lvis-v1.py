@@ -1,6 +1,6 @@
 # BAGS decoupled in Cascade Mask R-CNN R50-FPN on LVIS v1: start from a
 # trained plain-softmax cascade and train only the three stages' classifiers
-# (the paper's recipe; see bags_mask-rcnn_r50_fpn_decoupled-12e_lvis-v1.py).
+# (the original's second-stage recipe, configs/bags/_base_/paper-recipe.py).
 #
 # MMDetection publishes no LVIS cascade baseline: train one first with
 #   configs/baselines/cascade-mask-rcnn_r50_fpn_random-ms-2x_lvis-v1.py
@@ -8,19 +8,21 @@
 # (TrainClassifierOnlyHook refuses to start without load_from.)
 _base_ = [
     './bags_cascade-mask-rcnn_r50_fpn_random-ms-2x_lvis-v1.py',
-    './_base_/decoupled-12e.py'
+    './_base_/paper-recipe.py'
 ]
 
-model = dict(
-    # MMDetection's LVIS default is 0.0001; the paper tested BAGS at 0.001.
-    test_cfg=dict(rcnn=dict(score_thr=0.001, max_per_img=300)))
+model = {{_base_.paper_model}}
+train_dataloader = dict(
+    dataset=dict(pipeline={{_base_.paper_train_pipeline}}))
 
-# The decoupled recipe's training: classifier only, 12 epochs, lr 0.01
-# (configs/bags/_base_/decoupled-12e.py).
+# The paper's decoupled stage (configs/bags/_base_/paper-recipe.py): only
+# fc_cls trains; single-scale data, lr 0.01 at batch 16, warm-up from 1/3,
+# gradient clipping at 35, 12 epochs (steps 8, 11), 2000 training proposals;
+# test at score threshold 0.001, NMS IoU 0.5, 300 detections.
 custom_hooks = {{_base_.decoupled_custom_hooks}}
 model_wrapper_cfg = {{_base_.decoupled_model_wrapper_cfg}}
-optim_wrapper = {{_base_.decoupled_optim_wrapper}}
-train_cfg = {{_base_.decoupled_train_cfg}}
-param_scheduler = {{_base_.decoupled_param_scheduler}}
+optim_wrapper = {{_base_.paper_optim_wrapper}}
+train_cfg = {{_base_.paper_train_cfg}}
+param_scheduler = {{_base_.paper_param_scheduler}}
 
 load_from = None

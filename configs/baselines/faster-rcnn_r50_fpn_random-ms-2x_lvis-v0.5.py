@@ -1,7 +1,9 @@
 # Plain-softmax Faster R-CNN R50-FPN on LVIS v0.5 (2x, multi-scale, plain
-# image sampling): the first stage of the paper's decoupled recipe for its
-# headline row. MMDetection publishes no LVIS Faster R-CNN, so this inherits
-# its model, LVIS v0.5 data and schedule files.
+# image sampling, from ImageNet): a first stage for the decoupled BAGS
+# Faster R-CNN. Not the paper's: the original fine-tuned a COCO detector 1x,
+# single scale (configs/paper/faster-rcnn_r50_fpn_coco-init-1x_lvis-v0.5.py).
+# MMDetection publishes no LVIS Faster R-CNN, so this inherits its model,
+# LVIS v0.5 data and schedule files.
 _base_ = [
     'mmdet::_base_/models/faster-rcnn_r50_fpn.py',
     'mmdet::_base_/datasets/lvis_v0.5_instance.py',

@@ -1,5 +1,8 @@
 """Training-loop components (registered into ``mmdet.registry.HOOKS``)."""
-from .hooks import (CheckGroupClassesHook, RandomStateHook,
-                    TrainClassifierOnlyHook)
+from .hooks import (CheckGroupClassesHook, FinetuneFromOtherClassesHook,
+                    RandomStateHook, TrainClassifierOnlyHook)
 
-__all__ = ['CheckGroupClassesHook', 'RandomStateHook', 'TrainClassifierOnlyHook']
+__all__ = [
+    'CheckGroupClassesHook', 'FinetuneFromOtherClassesHook', 'RandomStateHook',
+    'TrainClassifierOnlyHook'
+]

@@ -1,5 +1,7 @@
 from .check_group_classes_hook import (CheckGroupClassesHook,
                                        group_class_mismatch)
+from .finetune_from_other_classes_hook import (
+    FinetuneFromOtherClassesHook, class_dependent_mismatches)
 from .random_state_hook import (RandomStateHook, capture_random_state,
                                 restore_random_state)
 from .train_classifier_only_hook import (TrainClassifierOnlyHook,
@@ -8,6 +10,7 @@ from .train_classifier_only_hook import (TrainClassifierOnlyHook,
 
 __all__ = [
     'CheckGroupClassesHook', 'group_class_mismatch',
+    'FinetuneFromOtherClassesHook', 'class_dependent_mismatches',
     'RandomStateHook', 'capture_random_state', 'restore_random_state',
     'TrainClassifierOnlyHook', 'freeze_all_but',
     'keep_normalization_statistics'
