@@ -26,7 +26,8 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 
-from mmdet_bags.grouping import GroupLayout, resolve_groups
+from mmdet_bags.grouping import (GroupLayout, canonical_class_name,
+                                 resolve_groups)
 from mmdet_bags.grouping.layout import STATE_KEYS
 
 from .classifier_columns import (eqlv2_column_tags, original_column_tags,
@@ -208,21 +209,51 @@ def _check_class_specific(state_dict: Dict[str, torch.Tensor],
                 f'(class-agnostic) or {num_classes} classes')
 
 
+def _check_source_classes(checkpoint, class_names: Optional[Sequence[str]],
+                          num_classes: int, path: str) -> None:
+    """Compare the class names MMCV's runners store in ``meta['CLASSES']``
+    (both sources write them) with the groups' classes, label by label."""
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    classes = meta.get('CLASSES') if isinstance(meta, dict) else None
+    if not isinstance(classes, (list, tuple)) or not all(
+            isinstance(name, str) for name in classes):
+        return
+    if len(classes) != num_classes:
+        raise CheckpointConversionError(
+            f'{path} was trained on {len(classes)} classes (meta CLASSES) '
+            f'but the groups describe {num_classes}; pass the groups of its '
+            'training set (--groups)')
+    if class_names is None:
+        return
+    moved = [(label, theirs, ours)
+             for label, (theirs, ours) in enumerate(zip(classes, class_names))
+             if canonical_class_name(theirs) != canonical_class_name(ours)]
+    if moved:
+        shown = ', '.join(f'label {label}: {theirs!r} vs {ours!r}'
+                          for label, theirs, ours in moved[:3])
+        raise CheckpointConversionError(
+            f'{path}: {len(moved)} classes of its meta CLASSES are not the '
+            f'groups\' classes in the same order ({shown}); pass the groups '
+            'of its training set (--groups)')
+
+
 # --------------------------------------------------------------- converting
 def _reorder_classifiers(state_dict: Dict[str, torch.Tensor],
                          prefixes: Sequence[str], rows: torch.Tensor,
                          layout: GroupLayout) -> 'OrderedDict':
     converted: 'OrderedDict[str, torch.Tensor]' = OrderedDict()
     buffers = layout.state_tensors()
+    classifier_keys = {prefix + 'fc_cls.' + name: prefix
+                       for prefix in prefixes for name in ('weight', 'bias')}
     for key, value in state_dict.items():
-        prefix = next((p for p in prefixes if key in (p + 'fc_cls.weight',
-                                                      p + 'fc_cls.bias')),
-                      None)
-        converted[key] = value if prefix is None else \
-            value.index_select(0, rows).clone()
-        if prefix is not None and key.endswith('bias'):
+        if key not in classifier_keys:
+            converted[key] = value
+            continue
+        converted[key] = value.index_select(0, rows).clone()
+        if key.endswith('bias'):  # the groups follow the classifier
             for name in STATE_KEYS:
-                converted[prefix + 'loss_cls.' + name] = buffers[name].clone()
+                converted[classifier_keys[key] + 'loss_cls.' + name] = \
+                    buffers[name].clone()
     return converted
 
 
@@ -286,6 +317,8 @@ def convert_bags_checkpoint(checkpoint,
     except ValueError as error:
         raise CheckpointConversionError(f'{path}: {error}') from None
     layout = resolved.layout
+    _check_source_classes(checkpoint, resolved.class_names,
+                          layout.num_classes, path)
     counts, edges = layout.instance_counts, layout.bin_edges
     changes: List[str] = []
     if source == 'original':

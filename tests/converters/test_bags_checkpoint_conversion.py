@@ -570,6 +570,13 @@ def test_original_errors_name_the_file_and_the_expected_layout(tmp_path):
         convert_checkpoint_file(str(in_file), str(tmp_path / 'o.pth'),
                                 'eqlv2')
     with pytest.raises(CheckpointConversionError,
+                       match=r'gs_faster.pth was trained on 1230 classes '
+                       r'\(meta CLASSES\) but the groups describe 1203'):
+        convert_checkpoint_file(str(in_file), str(tmp_path / 'o.pth'),
+                                'original', groups='lvis_v1')
+    del checkpoint['meta']['CLASSES']
+    torch.save(checkpoint, in_file)
+    with pytest.raises(CheckpointConversionError,
                        match=r'gs_faster.pth.*1203 classes.*1209 rows'):
         convert_checkpoint_file(str(in_file), str(tmp_path / 'o.pth'),
                                 'original', groups='lvis_v1')
@@ -624,3 +631,50 @@ def test_not_a_checkpoint_file_is_named(tmp_path):
                        match='missing.pth: no such checkpoint file'):
         convert_checkpoint_file(str(tmp_path / 'missing.pth'),
                                 str(tmp_path / 'o.pth'), 'original')
+
+
+def load_tool():
+    import importlib.util
+    path = osp.join(osp.dirname(__file__), '..', '..', 'tools',
+                    'model_converters', 'convert_bags_checkpoint.py')
+    spec = importlib.util.spec_from_file_location('convert_bags_checkpoint',
+                                                  path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_command_line_tool_converts_and_reports_errors(tmp_path, capsys):
+    tool = load_tool()
+    in_file = tmp_path / 'gs_faster_rcnn_r50_fpn_1x_lvis_with0_bg8.pth'
+    torch.save(original_checkpoint(), in_file)
+    out_file = tmp_path / 'converted.pth'
+    assert tool.main([str(in_file), str(out_file), '--source',
+                      'original']) == 0
+    printed = capsys.readouterr().out
+    assert '1230 classes, 4 foreground groups' in printed
+    assert 'fc_reg: background slot dropped' in printed
+    assert 'roi_head.bbox_head.loss_cls.instance_counts' in torch.load(
+        out_file, weights_only=True)['state_dict']
+    # a second run refuses to replace the output; the wrong source is named
+    assert tool.main([str(in_file), str(out_file), '--source',
+                      'original']) == 1
+    assert '--overwrite' in capsys.readouterr().err
+    assert tool.main([str(in_file), str(tmp_path / 'b.pth'), '--source',
+                      'eqlv2']) == 1
+    assert '--source original' in capsys.readouterr().err
+
+
+def test_class_names_in_the_meta_must_be_the_groups_classes(tmp_path):
+    checkpoint = original_checkpoint()
+    classes = list(checkpoint['meta']['CLASSES'])
+    classes[3], classes[4] = classes[4], classes[3]
+    checkpoint['meta']['CLASSES'] = tuple(classes)
+    with pytest.raises(CheckpointConversionError,
+                       match=r'gs.pth: 2 classes of its meta CLASSES.*label '
+                       "3: 'alarm_clock' vs 'airplane'"):
+        convert_bags_checkpoint(checkpoint, 'original', path='gs.pth')
+    checkpoint['meta']['CLASSES'] = tuple(classes[:-1])
+    with pytest.raises(CheckpointConversionError,
+                       match='gs.pth was trained on 1229 classes'):
+        convert_bags_checkpoint(checkpoint, 'original', path='gs.pth')
