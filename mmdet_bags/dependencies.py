@@ -13,9 +13,9 @@ import importlib
 from typing import Callable, Dict, List, Optional, Tuple
 
 #: Import name -> (lowest supported, first unsupported) version. The upper
-#: ends admit the onedl forks' current releases (mmcv 2.3, mmdet 3.5), which
-#: keep the MMDetection 3.x API; the versions this package is tested with
-#: are :data:`TESTED_VERSIONS`.
+#: ends admit the onedl forks' current releases (onedl-mmcv 2.3,
+#: onedl-mmdetection 3.5), which carry on MMDetection 3.x but are untested
+#: here; the versions this package is tested with are :data:`TESTED_VERSIONS`.
 SUPPORTED_VERSIONS: Dict[str, Tuple[str, str]] = {
     'mmengine': ('0.10.0', '1.0.0'),
     'mmcv': ('2.0.0rc4', '2.4.0'),
