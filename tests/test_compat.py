@@ -52,10 +52,18 @@ def _evaluate_with_mmdet_lvis_metric(tmp_path):
     return metric.evaluate(size=len(content['images']))
 
 
+# numpy < 1.24 (allowed by setup.cfg's plain `numpy`) still has the aliases:
+# there is nothing to fix and nothing crashes, so these tests do not apply.
+needs_numpy_without_aliases = pytest.mark.skipif(
+    hasattr(np, 'float'), reason=f'numpy {np.__version__} still has np.float')
+
+
+@needs_numpy_without_aliases
 def test_numpy_really_lacks_np_float():
     """The fix must not work by bringing the removed alias back globally."""
+    import mmdet_bags  # noqa: F401  (the fixes are applied)
     assert not hasattr(np, 'float')
-    assert int(np.__version__.split('.')[0]) >= 2
+    assert not hasattr(np, 'int')
 
 
 def test_mmdet_lvis_metric_completes_bbox_and_segm(tmp_path):
@@ -68,6 +76,7 @@ def test_mmdet_lvis_metric_completes_bbox_and_segm(tmp_path):
                 (iou_type, key, results)
 
 
+@needs_numpy_without_aliases
 def test_lvis_metric_crashes_on_np_float_without_the_fix(tmp_path,
                                                           monkeypatch):
     import lvis.eval

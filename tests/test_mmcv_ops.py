@@ -4,8 +4,14 @@ import torch
 
 
 def test_mmcv_has_compiled_extension():
+    """Any supported mmcv build (upstream or a fork) with its ops."""
     import mmcv
-    assert mmcv.__version__ == '2.1.0'
+    from mmengine.utils import digit_version
+
+    from mmdet_bags.dependencies import SUPPORTED_VERSIONS
+    low, high = SUPPORTED_VERSIONS['mmcv']
+    assert digit_version(low) <= digit_version(mmcv.__version__) < \
+        digit_version(high)
     from mmcv.utils import ext_loader
     ext_loader.load_ext('_ext', ['nms', 'roi_align_forward'])
 
@@ -45,3 +51,11 @@ def test_check_script_passes():
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert 'compiled ops' in result.stdout
+    # setup_env.sh demands its pinned version; any other one fails, named.
+    import mmcv
+    result = subprocess.run(
+        [sys.executable, str(script), '--mmcv-version', '0.0.1'],
+        capture_output=True, text=True)
+    assert result.returncode == 1
+    assert f'mmcv {mmcv.__version__} is installed, expected 0.0.1' in \
+        result.stderr

@@ -2,24 +2,26 @@
 
 Exit status 0 when ``mmcv.ops`` loads its compiled extension and ``nms`` and
 ``RoIAlign`` give the expected results on CPU tensors; 1 otherwise, with the
-reason on stderr. Used by ``tools/setup_env.sh`` to decide whether mmcv must be
+reason on stderr. Any mmcv build passes (upstream or a fork such as
+onedl-mmcv); ``--mmcv-version X`` also demands exactly that version, which
+``tools/setup_env.sh`` uses to decide whether its pinned mmcv must be
 (re)built and to fail the install loudly when the build produced no ops.
 
 This script imports nothing from ``mmdet_bags`` so it can run before the
 package is installed.
 """
+import argparse
 import sys
+from typing import Optional
 
-EXPECTED_MMCV = '2.1.0'
 
-
-def check() -> str:
+def check(expected_version: Optional[str] = None) -> str:
     import torch
 
     import mmcv
-    if mmcv.__version__ != EXPECTED_MMCV:
+    if expected_version is not None and mmcv.__version__ != expected_version:
         raise RuntimeError(f'mmcv {mmcv.__version__} is installed, '
-                           f'expected {EXPECTED_MMCV}')
+                           f'expected {expected_version}')
     # mmcv-lite (or a build without MMCV_WITH_OPS=1) has no `mmcv._ext`.
     from mmcv.ops import RoIAlign, nms
 
@@ -43,9 +45,13 @@ def check() -> str:
     return mmcv.__version__
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--mmcv-version',
+                        help='also require exactly this mmcv version')
+    args = parser.parse_args(argv)
     try:
-        version = check()
+        version = check(args.mmcv_version)
     except Exception as error:  # report any failure (ImportError included)
         print(f'mmcv ops check FAILED: {type(error).__name__}: {error}',
               file=sys.stderr)

@@ -50,7 +50,7 @@ case "$torch_version" in
 esac
 wheelhouse=${MMCV_WHEELHOUSE:-$HOME/.cache/mmdet-bags/wheels/torch-$torch_version-$py_tag}
 
-if "$py" tools/check_mmcv_ops.py >/dev/null 2>&1; then
+if "$py" tools/check_mmcv_ops.py --mmcv-version 2.1.0 >/dev/null 2>&1; then
     say "mmcv with compiled ops already installed: not rebuilding"
 else
     mmcv_wheel=$(ls "$wheelhouse"/mmcv-2.1.0-*.whl 2>/dev/null | head -n 1 || true)
@@ -83,7 +83,7 @@ else
     quiet_pip install -q --no-deps --force-reinstall "$mmcv_wheel"
     # mmcv's own dependencies (addict, yapf, opencv, ...), from its metadata.
     quiet_pip install -q -c "$constraints" "mmcv==2.1.0" --find-links "$wheelhouse"
-    "$py" tools/check_mmcv_ops.py || die "mmcv is installed but its compiled ops do not work"
+    "$py" tools/check_mmcv_ops.py --mmcv-version 2.1.0 || die "mmcv is installed but its compiled ops do not work"
 fi
 
 say "installing MMDetection, lvis, test tools and mmdet-bags (editable)"
@@ -102,6 +102,6 @@ if [ -n "$problems" ] && [ "$problems" != "No broken requirements found." ]; the
     printf '%s\n' "$problems" >&2
     die "pip check found inconsistent requirements"
 fi
-"$py" tools/check_mmcv_ops.py || die "mmcv ops stopped working after installing the rest"
+"$py" tools/check_mmcv_ops.py --mmcv-version 2.1.0 || die "mmcv ops stopped working after installing the rest"
 "$py" -c 'import mmdet_bags' || die "mmdet_bags does not import"
 say "environment ready in $venv ($(( $(date +%s) - started )) s)"

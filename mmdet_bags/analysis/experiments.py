@@ -13,8 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence
 
-CONFIG_ROOT = osp.join(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))), 'configs')
+from mmdet_bags.package_files import config_path
 
 TABLE_KEYS = ('AP', 'APr', 'APc', 'APf')
 
@@ -26,7 +25,8 @@ class Stage:
     Attributes:
         name: folder under the work dir, key of the results.
         title: row name in the table.
-        config: path relative to ``configs/``.
+        config: path relative to the shipped ``configs/`` (found through
+            :func:`~mmdet_bags.package_files.config_path`, installed or not).
         load_from_stage: stage whose final checkpoint initialises this one
             (the decoupled recipe starts from a baseline).
     """
@@ -84,7 +84,7 @@ def build_stage_cfg(stage: Stage, work_root: str, data_root: str,
                     checkpoints: Dict[str, str], quick: bool = False):
     """The stage's config, pointed at the data and work dir, ready to run."""
     from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(CONFIG_ROOT, stage.config))
+    cfg = Config.fromfile(config_path(stage.config))
     cfg.work_dir = osp.join(work_root, stage.name)
     point_to_data(cfg, data_root)
     if stage.load_from_stage is not None:
