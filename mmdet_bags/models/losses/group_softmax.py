@@ -1,0 +1,332 @@
+"""Softmax within contiguous column groups, in a few full-width passes.
+
+The BAGS logits hold ``G`` groups of contiguous columns (see
+:class:`~mmdet_bags.grouping.GroupLayout`), each with its own softmax. A
+softmax per group slice costs a kernel and a copy per group, and the test
+scores then need a scatter per group. Here every full-width pass is one
+operation over all groups, whatever ``G``.
+
+The first ``num_blocks * block_size`` columns are a free
+``(N, num_blocks, block_size)`` view of the logits: **blocks**. A block
+inside one group is *regular*. A block that straddles a group boundary, and
+the ragged tail (padded to a block), is *irregular*; it is split into
+**runs**, the columns of one group inside it. Irregular blocks are few
+(about one per group boundary), so they are handled in a narrow tensor.
+
+1. ``d``: the maximum of every block and every run;
+2. ``e = exp(z - d)``: one subtraction (``d`` broadcast over each block) and
+   one ``exp``, every block's and run's largest value being 1;
+3. block and run sums of ``e``; each group's maximum ``c_k`` and its sum
+   ``S_k = sum_j exp(z_j - c_k)`` follow from the blocks' and runs'
+   ``(d, sum)``, a narrow ``(N, G, K)`` problem;
+4. a probability is ``p_j = e_j * exp(d - c_k - log S_k)``: the saved
+   full-width ``e`` times one number per block or run. The backward pass and
+   the scores are one broadcast multiply, not a softmax per group.
+
+Every exponent is relative to the maximum of its own block, run or group,
+so a group whose logits all sit far below the row's maximum stays exact,
+and ``c`` is kept apart from ``log S``, so logits of magnitude ``1e4`` keep
+the digits of their softmax. A NaN logit makes its own group's terms NaN
+and no other group's.
+"""
+from typing import Dict, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+from torch.autograd.function import once_differentiable
+
+#: Columns per block: wide enough for vectorised reductions over a block,
+#: narrow enough that the blocks straddling a group boundary stay narrow.
+DEFAULT_BLOCK_SIZE = 32
+
+
+class GroupColumns(nn.Module):
+    """Blocks, irregular blocks and runs of ``W`` columns in ``G``
+    contiguous groups: the index tensors of the fused group softmax.
+
+    Holds only non-persistent buffers, so it follows its owner's device and
+    never enters a state dict.
+
+    Args:
+        group_slices: ``(start, end)`` of each group; they must tile
+            ``[0, W)`` in order.
+        column_of_label (Tensor, optional): ``(L,)`` the column of each
+            output of :func:`group_softmax_scores`, in output order.
+        block_size (int): columns per block.
+
+    Attributes:
+        num_columns (int): ``W``. num_groups (int): ``G``.
+        num_blocks (int), block_size (int): the blocks of the view.
+        straddling_blocks (LongTensor): ``(S,)`` irregular blocks of the
+            view; with a tail there are ``I = S + 1`` irregular blocks.
+        run_excluded (BoolTensor): ``(I, R, block_size)``, True off the run.
+        run_of_column (LongTensor): ``(I * block_size,)`` the run (index
+            into ``I * R``) of every irregular column (0 on the tail's pad).
+        piece_index (LongTensor): ``(G * K,)`` each group's pieces, indices
+            into ``[blocks, runs, pad]``.
+        group_of_piece (LongTensor): ``(num_blocks + I * R,)``.
+        label_columns, irregular_labels, irregular_label_columns: where the
+            scores are gathered from (given ``column_of_label``).
+    """
+
+    def __init__(self,
+                 group_slices: Sequence[Tuple[int, int]],
+                 column_of_label: Optional[Tensor] = None,
+                 block_size: int = DEFAULT_BLOCK_SIZE) -> None:
+        super().__init__()
+        if block_size < 1:
+            raise ValueError(f'block_size must be >= 1, got {block_size}')
+        group_of_column = []
+        for group, (start, end) in enumerate(group_slices):
+            if start != len(group_of_column) or end <= start:
+                raise ValueError('group_slices must tile the columns in '
+                                 f'order without gaps, got {group_slices}')
+            group_of_column += [group] * (end - start)
+        width = len(group_of_column)
+        self.num_columns, self.num_groups = width, len(group_slices)
+        self.block_size = block_size
+        self.num_blocks = width // block_size
+        self.blocked_width = self.num_blocks * block_size
+        self.tail_width = width - self.blocked_width
+
+        pieces = [[] for _ in range(self.num_groups)]
+        group_of_piece, straddling, irregular_columns = [], [], []
+        for block in range(self.num_blocks):
+            columns = range(block * block_size, (block + 1) * block_size)
+            group_of_piece.append(group_of_column[columns[0]])
+            if len({group_of_column[col] for col in columns}) == 1:
+                pieces[group_of_piece[-1]].append(block)
+            else:
+                straddling.append(block)
+                irregular_columns += columns
+        irregular_columns += range(self.blocked_width, width)
+        # Runs: consecutive irregular columns of one group inside a block.
+        runs = []
+        for start in range(0, len(irregular_columns), block_size):
+            block_runs = []
+            for offset, col in enumerate(
+                    irregular_columns[start:start + block_size]):
+                group = group_of_column[col]
+                if not block_runs or block_runs[-1][0] != group:
+                    block_runs.append((group, []))
+                block_runs[-1][1].append(offset)
+            runs.append(block_runs)
+        self.num_irregular = len(runs)
+        self.runs_per_block = max([len(r) for r in runs], default=1)
+        self.num_runs = self.num_irregular * self.runs_per_block
+        run_excluded = torch.ones(self.num_irregular, self.runs_per_block,
+                                  block_size, dtype=torch.bool)
+        run_of_column = torch.zeros(self.num_irregular, block_size,
+                                    dtype=torch.long)
+        for index, block_runs in enumerate(runs):
+            for run in range(self.runs_per_block):
+                piece = self.num_blocks + index * self.runs_per_block + run
+                group, offsets = (block_runs[run] if run < len(block_runs)
+                                  else (0, []))
+                group_of_piece.append(group)
+                if offsets:
+                    pieces[group].append(piece)
+                run_excluded[index, run, offsets] = False
+                run_of_column[index, offsets] = piece - self.num_blocks
+        self.pieces_per_group = max(len(p) for p in pieces)
+        pad = len(group_of_piece)
+        piece_index = [
+            i for p in pieces for i in p + [pad] *
+            (self.pieces_per_group - len(p))
+        ]
+        buffers = dict(
+            straddling_blocks=torch.tensor(straddling, dtype=torch.long),
+            run_excluded=run_excluded,
+            run_included=~run_excluded,
+            run_of_column=run_of_column.flatten(),
+            piece_index=torch.tensor(piece_index, dtype=torch.long),
+            group_of_piece=torch.tensor(group_of_piece, dtype=torch.long),
+            # Groups 1.. are scaled by group 0's first entry in the scores.
+            class_groups=(torch.arange(self.num_groups) > 0).float())
+        if column_of_label is not None:
+            column_of_label = torch.as_tensor(column_of_label).long()
+            position = torch.full((width, ), -1, dtype=torch.long)
+            position[torch.tensor(irregular_columns, dtype=torch.long)] = \
+                torch.arange(len(irregular_columns))
+            irregular = position[column_of_label] >= 0
+            # Gathered from the blocks; irregular ones overwritten after.
+            buffers['label_columns'] = column_of_label.where(
+                ~irregular, 0).clamp(max=max(self.blocked_width - 1, 0))
+            buffers['irregular_labels'] = torch.nonzero(irregular).flatten()
+            buffers['irregular_label_columns'] = position[
+                column_of_label[irregular]]
+        for name, tensor in buffers.items():
+            self.register_buffer(name, tensor, persistent=False)
+
+    def extra_repr(self) -> str:
+        return (f'{self.num_columns} columns, {self.num_groups} groups, '
+                f'{self.num_blocks} blocks of {self.block_size}, '
+                f'{self.num_irregular} irregular')
+
+
+def _group_statistics(logits: Tensor,
+                      columns: GroupColumns) -> Dict[str, Tensor]:
+    """The passes shared by the loss and the scores.
+
+    Returns:
+        dict: ``exps`` ``(N, num_blocks, block_size)`` and
+        ``irregular_exps`` ``(N, I * block_size)``, ``exp(z - d)``;
+        ``values`` ``(N, num_blocks + I * R + 1)``: ``d`` of every block
+        and run, then ``-inf``; ``group_max`` ``c`` and ``log_sum``
+        ``log S``, ``(N, G)``: ``log p_j = (z_j - c_k) - log S_k``.
+    """
+    num_rois, size = logits.size(0), columns.block_size
+    blocks = logits[:, :columns.blocked_width].view(num_rois,
+                                                    columns.num_blocks, size)
+    block_max = blocks.amax(dim=2)
+    exps = torch.sub(blocks, block_max.unsqueeze(2)).exp_()
+    block_sum = exps.sum(dim=2)
+    # Irregular blocks: the straddling blocks, then the tail padded with
+    # copies of the last column (in no run).
+    pad = columns.block_size - columns.tail_width
+    irregular = torch.cat([
+        blocks.index_select(1, columns.straddling_blocks).flatten(1),
+        logits[:, columns.blocked_width:],
+        logits[:, -1:].expand(num_rois, pad if columns.tail_width else 0)
+    ], dim=1)
+    by_run = irregular.view(num_rois, columns.num_irregular, 1, size)
+    # masked_fill, not an additive mask: a NaN stays in its own run.
+    run_max = by_run.masked_fill(columns.run_excluded,
+                                 float('-inf')).amax(dim=3).view(
+                                     num_rois, columns.num_runs)
+    irregular_exps = irregular.sub_(
+        run_max.index_select(1, columns.run_of_column)).exp_()
+    run_sum = torch.where(
+        columns.run_included,
+        irregular_exps.view(num_rois, columns.num_irregular, 1, size),
+        0).sum(dim=3).view(num_rois, columns.num_runs)
+    # Pieces, then a pad piece of value -inf and sum 0.
+    pad_value = logits.new_full((1, 1), float('-inf')).expand(num_rois, 1)
+    values = torch.cat([block_max, run_max, pad_value], dim=1)
+    sums = torch.cat([block_sum, run_sum, pad_value.new_zeros(
+        (1, 1)).expand(num_rois, 1)], dim=1)
+    shape = (num_rois, columns.num_groups, columns.pieces_per_group)
+    grouped = values.index_select(1, columns.piece_index).view(shape)
+    group_max = grouped.amax(dim=2)
+    # S = sum over the group's pieces of exp(d - c) * sum(exp(z - d)).
+    log_sum = grouped.sub_(group_max.unsqueeze(2)).exp_().mul_(
+        sums.index_select(1, columns.piece_index).view(shape)).sum(
+            dim=2).log_()
+    return dict(exps=exps, irregular_exps=irregular_exps, values=values,
+                group_max=group_max, log_sum=log_sum)
+
+
+def _piece_factors(stats: Dict[str, Tensor], log_shift: Tensor,
+                   columns: GroupColumns) -> Tensor:
+    """``exp(d - c_k - log_shift_k)`` for every block and run, ``k`` its
+    group: ``exp(z - d)`` times it is ``exp(z - c_k - log_shift_k)``.
+
+    Returns:
+        Tensor: ``(N, num_blocks + I * R)``.
+    """
+    index = columns.group_of_piece
+    return (stats['values'][:, :-1] -
+            stats['group_max'].index_select(1, index)).sub_(
+                log_shift.index_select(1, index)).exp_()
+
+
+def _irregular_products(irregular_exps: Tensor, factors: Tensor,
+                        columns: GroupColumns) -> Tensor:
+    """``exp(z - d) * factor`` on the irregular columns, ``(N, I * b)``."""
+    return factors[:, columns.num_blocks:].index_select(
+        1, columns.run_of_column).mul_(irregular_exps)
+
+
+class GroupCrossEntropy(torch.autograd.Function):
+    """Cross-entropy of every RoI in every group, with a one-pass backward.
+
+    ``ce[n, k] = -log softmax(logits[n, group k])[target_columns[n, k]]``.
+    The backward pass, ``softmax * grad_ce[group] - one_hot * grad_ce``,
+    is the saved ``exp(z - d)`` times one factor per block or run.
+    """
+
+    @staticmethod
+    def forward(ctx, logits: Tensor, target_columns: Tensor,
+                columns: GroupColumns) -> Tensor:
+        stats = _group_statistics(logits, columns)
+        # p_j = exp(z_j - d) * exp(d - c_k - log S_k).
+        factors = _piece_factors(stats, stats['log_sum'], columns)
+        ctx.columns = columns
+        ctx.save_for_backward(target_columns, stats['exps'],
+                              stats['irregular_exps'], factors)
+        # -log p_t = (c - z_t) + log S: the large terms cancel first.
+        return (stats['group_max'] - logits.gather(1, target_columns)).add_(
+            stats['log_sum'])
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_ce: Tensor):
+        columns = ctx.columns
+        target_columns, exps, irregular_exps, factors = ctx.saved_tensors
+        num_rois, num_blocks = exps.size(0), columns.num_blocks
+        factors = factors * grad_ce.index_select(1, columns.group_of_piece)
+        grad = exps.new_empty((num_rois, columns.num_columns))
+        grad_blocks = grad[:, :columns.blocked_width].view(exps.shape)
+        torch.mul(exps, factors[:, :num_blocks].unsqueeze(2), out=grad_blocks)
+        irregular = _irregular_products(irregular_exps, factors, columns)
+        num_straddling = columns.straddling_blocks.numel()
+        straddling = num_straddling * columns.block_size
+        grad_blocks.index_copy_(
+            1, columns.straddling_blocks,
+            irregular[:, :straddling].view(num_rois, num_straddling,
+                                           columns.block_size))
+        grad[:, columns.blocked_width:] = irregular[
+            :, straddling:straddling + columns.tail_width]
+        grad.scatter_add_(1, target_columns, grad_ce.neg())
+        return grad, None, None
+
+
+def group_cross_entropy(logits: Tensor, target_columns: Tensor,
+                        columns: GroupColumns) -> Tensor:
+    """Softmax cross-entropy of every RoI in every group.
+
+    Args:
+        logits (Tensor): ``(N, W)``, float32 or float64.
+        target_columns (LongTensor): ``(N, G)``: the target column of every
+            RoI in every group, a column of that group.
+        columns (GroupColumns): the groups.
+
+    Returns:
+        Tensor: ``(N, G)``, differentiable w.r.t. ``logits``.
+    """
+    return GroupCrossEntropy.apply(logits, target_columns, columns)
+
+
+def group_softmax_scores(logits: Tensor, columns: GroupColumns,
+                         foreground_column: int = 0) -> Tensor:
+    """BAGS scores ``p0[fg] * p_k[j]`` (``p0[j]`` on group 0's columns), in
+    the order of ``columns``' ``column_of_label``. Not differentiable.
+
+    Args:
+        logits (Tensor): ``(N, W)``, float32 or float64.
+        columns (GroupColumns): built with ``column_of_label``.
+        foreground_column (int): group 0's foreground column.
+
+    Returns:
+        Tensor: ``(N, L)``.
+    """
+    stats = _group_statistics(logits, columns)
+    group_max, log_sum = stats['group_max'], stats['log_sum']
+    log_foreground = (logits[:, foreground_column] - group_max[:, 0]).sub_(
+        log_sum[:, 0])
+    log_shift = torch.addcmul(log_sum, log_foreground.unsqueeze(1),
+                              columns.class_groups.to(log_sum.dtype),
+                              value=-1)
+    factors = _piece_factors(stats, log_shift, columns)
+    exps = stats['exps'].mul_(factors[:, :columns.num_blocks].unsqueeze(2))
+    irregular = _irregular_products(stats['irregular_exps'], factors,
+                                    columns)
+    if columns.num_blocks:
+        scores = exps.view(exps.size(0), columns.blocked_width).index_select(
+            1, columns.label_columns)
+    else:  # every column is irregular
+        scores = exps.new_empty((exps.size(0), columns.label_columns.numel()))
+    return scores.index_copy_(
+        1, columns.irregular_labels,
+        irregular.index_select(1, columns.irregular_label_columns))
