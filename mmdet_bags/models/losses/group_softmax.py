@@ -19,7 +19,7 @@ the ragged tail (padded to a block), is *irregular*; it is split into
 3. block and run sums of ``e``; each group's maximum ``c_k`` and its sum
    ``S_k = sum_j exp(z_j - c_k)`` follow from the blocks' and runs'
    ``(d, sum)``, a narrow ``(N, G, K)`` problem;
-4. a probability is ``p_j = e_j * exp(d - c_k - log S_k)``: the saved
+4. a probability is ``p_j = e_j * exp(d - c_k) / S_k``: the saved
    full-width ``e`` times one number per block or run. The backward pass and
    the scores are one broadcast multiply, not a softmax per group.
 
@@ -64,8 +64,9 @@ class GroupColumns(nn.Module):
         run_of_column (LongTensor): ``(I * block_size,)`` the run (index
             into ``I * R``) of every irregular column (0 on the tail's pad).
         piece_index (LongTensor): ``(G * K,)`` each group's pieces, indices
-            into ``[blocks, runs, pad]``.
-        group_of_piece (LongTensor): ``(num_blocks + I * R,)``.
+            into ``[blocks, runs, pad]``; ``piece_position`` ``(P,)`` is the
+            inverse, the slot of every piece in ``(G * K)``.
+        group_of_piece (LongTensor): ``(P,)``, ``P = num_blocks + I * R``.
         label_columns, irregular_labels, irregular_label_columns: where the
             scores are gathered from (given ``column_of_label``).
     """
@@ -129,8 +130,14 @@ class GroupColumns(nn.Module):
                     pieces[group].append(piece)
                 run_excluded[index, run, offsets] = False
                 run_of_column[index, offsets] = piece - self.num_blocks
-        self.pieces_per_group = max(len(p) for p in pieces)
+        # Every group gets at least one pad piece (value -inf, sum 0); the
+        # empty runs point at group 0's last one.
+        self.pieces_per_group = max(len(p) for p in pieces) + 1
         pad = len(group_of_piece)
+        piece_position = [(self.pieces_per_group - 1)] * pad
+        for group, group_pieces in enumerate(pieces):
+            for slot, piece in enumerate(group_pieces):
+                piece_position[piece] = group * self.pieces_per_group + slot
         piece_index = [
             i for p in pieces for i in p + [pad] *
             (self.pieces_per_group - len(p))
@@ -141,9 +148,11 @@ class GroupColumns(nn.Module):
             run_included=~run_excluded,
             run_of_column=run_of_column.flatten(),
             piece_index=torch.tensor(piece_index, dtype=torch.long),
+            piece_position=torch.tensor(piece_position, dtype=torch.long),
             group_of_piece=torch.tensor(group_of_piece, dtype=torch.long),
+            pad_piece=torch.tensor([[float('-inf'), 0.0]]),
             # Groups 1.. are scaled by group 0's first entry in the scores.
-            class_groups=(torch.arange(self.num_groups) > 0).float())
+            class_groups=torch.arange(self.num_groups) > 0)
         if column_of_label is not None:
             column_of_label = torch.as_tensor(column_of_label).long()
             position = torch.full((width, ), -1, dtype=torch.long)
@@ -172,9 +181,9 @@ def _group_statistics(logits: Tensor,
     Returns:
         dict: ``exps`` ``(N, num_blocks, block_size)`` and
         ``irregular_exps`` ``(N, I * block_size)``, ``exp(z - d)``;
-        ``values`` ``(N, num_blocks + I * R + 1)``: ``d`` of every block
-        and run, then ``-inf``; ``group_max`` ``c`` and ``log_sum``
-        ``log S``, ``(N, G)``: ``log p_j = (z_j - c_k) - log S_k``.
+        ``group_max`` ``c`` and ``group_sum`` ``S``, ``(N, G)``:
+        ``p_j = exp(z_j - c_k) / S_k``; ``relative`` ``(N, G, K)``,
+        ``exp(d - c_k)`` of every piece of every group.
     """
     num_rois, size = logits.size(0), columns.block_size
     blocks = logits[:, :columns.blocked_width].view(num_rois,
@@ -191,44 +200,43 @@ def _group_statistics(logits: Tensor,
         logits[:, -1:].expand(num_rois, pad if columns.tail_width else 0)
     ], dim=1)
     by_run = irregular.view(num_rois, columns.num_irregular, 1, size)
-    # masked_fill, not an additive mask: a NaN stays in its own run.
+    # Masks are filled, not added or multiplied: a NaN stays in its run.
     run_max = by_run.masked_fill(columns.run_excluded,
                                  float('-inf')).amax(dim=3).view(
                                      num_rois, columns.num_runs)
     irregular_exps = irregular.sub_(
         run_max.index_select(1, columns.run_of_column)).exp_()
-    run_sum = torch.where(
-        columns.run_included,
-        irregular_exps.view(num_rois, columns.num_irregular, 1, size),
-        0).sum(dim=3).view(num_rois, columns.num_runs)
-    # Pieces, then a pad piece of value -inf and sum 0.
-    pad_value = logits.new_full((1, 1), float('-inf')).expand(num_rois, 1)
-    values = torch.cat([block_max, run_max, pad_value], dim=1)
-    sums = torch.cat([block_sum, run_sum, pad_value.new_zeros(
-        (1, 1)).expand(num_rois, 1)], dim=1)
+    run_sum = irregular_exps.view(by_run.shape).masked_fill(
+        columns.run_excluded, 0).sum(dim=3).view(num_rois, columns.num_runs)
+    # (value, sum) of every piece, then of the pad piece: (-inf, 0).
+    pad_piece = columns.pad_piece.to(logits.dtype)
+    values = torch.cat(
+        [block_max, run_max, pad_piece[:, :1].expand(num_rois, 1)], dim=1)
+    sums = torch.cat(
+        [block_sum, run_sum, pad_piece[:, 1:].expand(num_rois, 1)], dim=1)
     shape = (num_rois, columns.num_groups, columns.pieces_per_group)
     grouped = values.index_select(1, columns.piece_index).view(shape)
     group_max = grouped.amax(dim=2)
     # S = sum over the group's pieces of exp(d - c) * sum(exp(z - d)).
-    log_sum = grouped.sub_(group_max.unsqueeze(2)).exp_().mul_(
-        sums.index_select(1, columns.piece_index).view(shape)).sum(
-            dim=2).log_()
-    return dict(exps=exps, irregular_exps=irregular_exps, values=values,
-                group_max=group_max, log_sum=log_sum)
+    relative = grouped.sub_(group_max.unsqueeze(2)).exp_()
+    group_sum = (relative * sums.index_select(1, columns.piece_index).view(
+        shape)).sum(dim=2)
+    return dict(exps=exps, irregular_exps=irregular_exps,
+                group_max=group_max, group_sum=group_sum, relative=relative)
 
 
-def _piece_factors(stats: Dict[str, Tensor], log_shift: Tensor,
+def _piece_factors(relative: Tensor, scale: Tensor,
                    columns: GroupColumns) -> Tensor:
-    """``exp(d - c_k - log_shift_k)`` for every block and run, ``k`` its
-    group: ``exp(z - d)`` times it is ``exp(z - c_k - log_shift_k)``.
+    """``exp(d - c_k) * scale_k`` for every block and run, ``k`` its group:
+    ``exp(z - d)`` times it is ``exp(z - c_k) * scale_k``.
 
     Returns:
-        Tensor: ``(N, num_blocks + I * R)``.
+        Tensor: ``(N, P)``.
     """
-    index = columns.group_of_piece
-    return (stats['values'][:, :-1] -
-            stats['group_max'].index_select(1, index)).sub_(
-                log_shift.index_select(1, index)).exp_()
+    factors = relative * scale.unsqueeze(2)
+    return factors.view(factors.size(0),
+                        columns.num_groups * columns.pieces_per_group
+                        ).index_select(1, columns.piece_position)
 
 
 def _irregular_products(irregular_exps: Tensor, factors: Tensor,
@@ -250,14 +258,15 @@ class GroupCrossEntropy(torch.autograd.Function):
     def forward(ctx, logits: Tensor, target_columns: Tensor,
                 columns: GroupColumns) -> Tensor:
         stats = _group_statistics(logits, columns)
-        # p_j = exp(z_j - d) * exp(d - c_k - log S_k).
-        factors = _piece_factors(stats, stats['log_sum'], columns)
+        # p_j = exp(z_j - d) * exp(d - c_k) / S_k.
+        factors = _piece_factors(stats['relative'],
+                                 stats['group_sum'].reciprocal(), columns)
         ctx.columns = columns
         ctx.save_for_backward(target_columns, stats['exps'],
                               stats['irregular_exps'], factors)
         # -log p_t = (c - z_t) + log S: the large terms cancel first.
         return (stats['group_max'] - logits.gather(1, target_columns)).add_(
-            stats['log_sum'])
+            stats['group_sum'].log())
 
     @staticmethod
     @once_differentiable
@@ -312,13 +321,13 @@ def group_softmax_scores(logits: Tensor, columns: GroupColumns,
         Tensor: ``(N, L)``.
     """
     stats = _group_statistics(logits, columns)
-    group_max, log_sum = stats['group_max'], stats['log_sum']
-    log_foreground = (logits[:, foreground_column] - group_max[:, 0]).sub_(
-        log_sum[:, 0])
-    log_shift = torch.addcmul(log_sum, log_foreground.unsqueeze(1),
-                              columns.class_groups.to(log_sum.dtype),
-                              value=-1)
-    factors = _piece_factors(stats, log_shift, columns)
+    inverse_sum = stats['group_sum'].reciprocal()
+    # p0[fg]; groups 1.. are scaled by it and their own 1 / S_k.
+    foreground = (logits[:, foreground_column] -
+                  stats['group_max'][:, 0]).exp_().mul_(inverse_sum[:, 0])
+    scale = inverse_sum.mul_(
+        torch.where(columns.class_groups, foreground.unsqueeze(1), 1.0))
+    factors = _piece_factors(stats['relative'], scale, columns)
     exps = stats['exps'].mul_(factors[:, :columns.num_blocks].unsqueeze(2))
     irregular = _irregular_products(stats['irregular_exps'], factors,
                                     columns)

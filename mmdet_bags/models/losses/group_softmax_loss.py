@@ -50,9 +50,19 @@ def group_softmax_targets(labels: Tensor, group_of_label: Tensor,
                        extra_columns.unsqueeze(0))
 
 
-def select_rois(labels: Tensor, group_of_label: Tensor, valid: Tensor,
+def group_membership(group_of_label: Tensor, num_groups: int) -> Tensor:
+    """``(C + 1, G)`` bool: label in group, with every label in group 0
+    (the background group decides background vs. foreground for all)."""
+    groups = torch.arange(num_groups, device=group_of_label.device)
+    return (group_of_label.unsqueeze(1) == groups) | (groups == 0)
+
+
+def select_rois(labels: Tensor,
+                group_of_label: Tensor,
+                valid: Tensor,
                 others_sample_ratio: Optional[float],
-                num_groups: int) -> Tensor:
+                num_groups: int,
+                membership: Optional[Tensor] = None) -> Tensor:
     """Which RoIs each group's loss uses, with BAGS "others" sampling.
 
     Group 0 uses every valid RoI. Group ``k >= 1`` uses all its positives
@@ -71,34 +81,33 @@ def select_rois(labels: Tensor, group_of_label: Tensor, valid: Tensor,
         valid (Tensor): ``(N,)`` bool, RoIs that take part at all.
         others_sample_ratio (float | None): ``beta`` in the paper.
         num_groups (int): ``G``, group 0 included.
+        membership (Tensor, optional): :func:`group_membership` of
+            ``group_of_label``, if already at hand.
 
     Returns:
         BoolTensor: ``(N, G)``.
     """
-    num_rois = labels.numel()
-    groups = torch.arange(num_groups, device=labels.device)
-    in_group = (group_of_label[labels].unsqueeze(1) == groups) \
-        & valid.unsqueeze(1)
-    others = ~in_group & valid.unsqueeze(1)
-    num_positives = in_group.sum(dim=0)
+    if membership is None:
+        membership = group_membership(group_of_label, num_groups)
+    valid = valid.unsqueeze(1)
+    positives = membership[labels] & valid  # group 0: every valid RoI
+    others = positives ^ valid  # valid and not in the group
     if others_sample_ratio is None:
-        keep_others = others & (num_positives > 0)
+        keep_others = others & positives.any(dim=0)
     else:
-        # Random keys for "others", +inf for the rest; a RoI is drawn when
-        # its key ranks among the group's first floor(ratio * |P_k|).
-        keys = torch.rand(others.shape, device=labels.device)
-        keys = keys.masked_fill(~others, 2.0)
+        # Random keys for "others", 2 (after every key) for the rest; the
+        # r-th key (from 1) of a group is drawn if r <= ratio * |P_k|, i.e.
+        # r <= floor(ratio * |P_k|).
+        keys = torch.rand(others.shape, device=labels.device).masked_fill_(
+            ~others, 2.0)
         order = keys.argsort(dim=0)
         ranks = torch.empty_like(order).scatter_(
             0, order,
-            torch.arange(num_rois, device=labels.device).unsqueeze(1).expand_as(
-                order))
-        num_others_to_keep = torch.floor(
-            num_positives.double() * others_sample_ratio).long()
-        keep_others = others & (ranks < num_others_to_keep)
-    selected = in_group | keep_others
-    selected[:, 0] = valid  # group 0 sees every RoI
-    return selected
+            torch.arange(1, labels.numel() + 1,
+                         device=labels.device).unsqueeze(1).expand_as(order))
+        keep_others = others & (
+            ranks <= positives.sum(dim=0).double() * others_sample_ratio)
+    return positives | keep_others
 
 
 @MODELS.register_module()
@@ -225,7 +234,9 @@ class GroupSoftmaxLoss(nn.Module):
             # (C + 1, G): every label's target column in every group.
             target_columns_of_label=group_softmax_targets(
                 all_labels, layout.group_of_label, layout.column_of_label,
-                layout.extra_columns))
+                layout.extra_columns),
+            membership_of_label=group_membership(layout.group_of_label,
+                                                 layout.num_groups))
         for name, tensor in derived.items():
             self.register_buffer(name, tensor.to(device), persistent=False)
         # The index tensors of the fused group softmax; scores come out in
@@ -362,7 +373,8 @@ class GroupSoftmaxLoss(nn.Module):
             valid = weights > 0
 
         selected = select_rois(labels, self.group_of_label, valid,
-                               self.others_sample_ratio, layout.num_groups)
+                               self.others_sample_ratio, layout.num_groups,
+                               self.membership_of_label)
         # (N, G): weight of each RoI in each group's loss, 0 if unselected.
         coefficients = selected.to(dtype) if weights is None else \
             selected * weights.unsqueeze(1)
