@@ -67,8 +67,8 @@ class GroupColumns(nn.Module):
             into ``[blocks, runs, pad]``; ``piece_position`` ``(P,)`` is the
             inverse, the slot of every piece in ``(G * K)``.
         group_of_piece (LongTensor): ``(P,)``, ``P = num_blocks + I * R``.
-        label_columns, irregular_labels, irregular_label_columns: where the
-            scores are gathered from (given ``column_of_label``).
+        label_columns (LongTensor): ``(L,)`` ``column_of_label``, if
+            given.
     """
 
     def __init__(self,
@@ -142,10 +142,13 @@ class GroupColumns(nn.Module):
             i for p in pieces for i in p + [pad] *
             (self.pieces_per_group - len(p))
         ]
+        irregular_columns += [width - 1] * (
+            self.num_irregular * block_size - len(irregular_columns))
         buffers = dict(
             straddling_blocks=torch.tensor(straddling, dtype=torch.long),
+            irregular_columns=torch.tensor(irregular_columns,
+                                           dtype=torch.long),
             run_excluded=run_excluded,
-            run_included=~run_excluded,
             run_of_column=run_of_column.flatten(),
             piece_index=torch.tensor(piece_index, dtype=torch.long),
             piece_position=torch.tensor(piece_position, dtype=torch.long),
@@ -154,17 +157,9 @@ class GroupColumns(nn.Module):
             # Groups 1.. are scaled by group 0's first entry in the scores.
             class_groups=torch.arange(self.num_groups) > 0)
         if column_of_label is not None:
-            column_of_label = torch.as_tensor(column_of_label).long()
-            position = torch.full((width, ), -1, dtype=torch.long)
-            position[torch.tensor(irregular_columns, dtype=torch.long)] = \
-                torch.arange(len(irregular_columns))
-            irregular = position[column_of_label] >= 0
-            # Gathered from the blocks; irregular ones overwritten after.
-            buffers['label_columns'] = column_of_label.where(
-                ~irregular, 0).clamp(max=max(self.blocked_width - 1, 0))
-            buffers['irregular_labels'] = torch.nonzero(irregular).flatten()
-            buffers['irregular_label_columns'] = position[
-                column_of_label[irregular]]
+            # Scores are gathered from the blocks followed by the tail.
+            buffers['label_columns'] = torch.as_tensor(
+                column_of_label).long()
         for name, tensor in buffers.items():
             self.register_buffer(name, tensor, persistent=False)
 
@@ -174,9 +169,15 @@ class GroupColumns(nn.Module):
                 f'{self.num_irregular} irregular')
 
 
-def _group_statistics(logits: Tensor,
-                      columns: GroupColumns) -> Dict[str, Tensor]:
+def _group_statistics(logits: Tensor, columns: GroupColumns,
+                      exps: Optional[Tensor] = None) -> Dict[str, Tensor]:
     """The passes shared by the loss and the scores.
+
+    Args:
+        logits (Tensor): ``(N, W)``.
+        columns (GroupColumns): the groups.
+        exps (Tensor, optional): ``(N, num_blocks, block_size)`` to write
+            ``exp(z - d)`` to (a view of a larger buffer, say).
 
     Returns:
         dict: ``exps`` ``(N, num_blocks, block_size)`` and
@@ -189,27 +190,23 @@ def _group_statistics(logits: Tensor,
     blocks = logits[:, :columns.blocked_width].view(num_rois,
                                                     columns.num_blocks, size)
     block_max = blocks.amax(dim=2)
-    exps = torch.sub(blocks, block_max.unsqueeze(2)).exp_()
+    exps = torch.sub(blocks, block_max.unsqueeze(2), out=exps).exp_()
     block_sum = exps.sum(dim=2)
     # Irregular blocks: the straddling blocks, then the tail padded with
     # copies of the last column (in no run).
-    pad = columns.block_size - columns.tail_width
-    irregular = torch.cat([
-        blocks.index_select(1, columns.straddling_blocks).flatten(1),
-        logits[:, columns.blocked_width:],
-        logits[:, -1:].expand(num_rois, pad if columns.tail_width else 0)
-    ], dim=1)
+    irregular = logits.index_select(1, columns.irregular_columns)
     by_run = irregular.view(num_rois, columns.num_irregular, 1, size)
-    # Masks are filled, not added or multiplied: a NaN stays in its run.
-    run_max = by_run.masked_fill(columns.run_excluded,
-                                 float('-inf')).amax(dim=3).view(
-                                     num_rois, columns.num_runs)
+    # Masks select, they are not added or multiplied: a NaN stays in its
+    # run.
+    pad_piece = columns.pad_piece.to(logits.dtype)
+    run_max = torch.where(columns.run_excluded, pad_piece[0, 0],
+                          by_run).amax(dim=3).view(num_rois, columns.num_runs)
     irregular_exps = irregular.sub_(
         run_max.index_select(1, columns.run_of_column)).exp_()
-    run_sum = irregular_exps.view(by_run.shape).masked_fill(
-        columns.run_excluded, 0).sum(dim=3).view(num_rois, columns.num_runs)
+    run_sum = torch.where(columns.run_excluded, pad_piece[0, 1],
+                          irregular_exps.view(by_run.shape)).sum(dim=3).view(
+                              num_rois, columns.num_runs)
     # (value, sum) of every piece, then of the pad piece: (-inf, 0).
-    pad_piece = columns.pad_piece.to(logits.dtype)
     values = torch.cat(
         [block_max, run_max, pad_piece[:, :1].expand(num_rois, 1)], dim=1)
     sums = torch.cat(
@@ -246,6 +243,21 @@ def _irregular_products(irregular_exps: Tensor, factors: Tensor,
         1, columns.run_of_column).mul_(irregular_exps)
 
 
+def _write_irregular(out: Tensor, irregular: Tensor,
+                     columns: GroupColumns) -> None:
+    """Write the irregular columns' values ``(N, I * b)`` into ``out``
+    ``(N, W)``: the straddling blocks, then the tail."""
+    num_rois, size = out.size(0), columns.block_size
+    num_straddling = columns.straddling_blocks.numel()
+    straddling = num_straddling * size
+    out[:, :columns.blocked_width].view(
+        num_rois, columns.num_blocks, size).index_copy_(
+            1, columns.straddling_blocks,
+            irregular[:, :straddling].view(num_rois, num_straddling, size))
+    out[:, columns.blocked_width:] = irregular[
+        :, straddling:straddling + columns.tail_width]
+
+
 class GroupCrossEntropy(torch.autograd.Function):
     """Cross-entropy of every RoI in every group, with a one-pass backward.
 
@@ -278,15 +290,9 @@ class GroupCrossEntropy(torch.autograd.Function):
         grad = exps.new_empty((num_rois, columns.num_columns))
         grad_blocks = grad[:, :columns.blocked_width].view(exps.shape)
         torch.mul(exps, factors[:, :num_blocks].unsqueeze(2), out=grad_blocks)
-        irregular = _irregular_products(irregular_exps, factors, columns)
-        num_straddling = columns.straddling_blocks.numel()
-        straddling = num_straddling * columns.block_size
-        grad_blocks.index_copy_(
-            1, columns.straddling_blocks,
-            irregular[:, :straddling].view(num_rois, num_straddling,
-                                           columns.block_size))
-        grad[:, columns.blocked_width:] = irregular[
-            :, straddling:straddling + columns.tail_width]
+        _write_irregular(
+            grad, _irregular_products(irregular_exps, factors, columns),
+            columns)
         grad.scatter_add_(1, target_columns, grad_ce.neg())
         return grad, None, None
 
@@ -320,7 +326,12 @@ def group_softmax_scores(logits: Tensor, columns: GroupColumns,
     Returns:
         Tensor: ``(N, L)``.
     """
-    stats = _group_statistics(logits, columns)
+    num_rois, size = logits.size(0), columns.block_size
+    # Blocks, then the tail as one more block: the scores' gather source.
+    buffer = logits.new_empty(
+        (num_rois, columns.num_blocks + int(columns.tail_width > 0), size))
+    stats = _group_statistics(logits, columns,
+                              buffer[:, :columns.num_blocks])
     inverse_sum = stats['group_sum'].reciprocal()
     # p0[fg]; groups 1.. are scaled by it and their own 1 / S_k.
     foreground = (logits[:, foreground_column] -
@@ -328,14 +339,10 @@ def group_softmax_scores(logits: Tensor, columns: GroupColumns,
     scale = inverse_sum.mul_(
         torch.where(columns.class_groups, foreground.unsqueeze(1), 1.0))
     factors = _piece_factors(stats['relative'], scale, columns)
-    exps = stats['exps'].mul_(factors[:, :columns.num_blocks].unsqueeze(2))
-    irregular = _irregular_products(stats['irregular_exps'], factors,
-                                    columns)
-    if columns.num_blocks:
-        scores = exps.view(exps.size(0), columns.blocked_width).index_select(
-            1, columns.label_columns)
-    else:  # every column is irregular
-        scores = exps.new_empty((exps.size(0), columns.label_columns.numel()))
-    return scores.index_copy_(
-        1, columns.irregular_labels,
-        irregular.index_select(1, columns.irregular_label_columns))
+    stats['exps'].mul_(factors[:, :columns.num_blocks].unsqueeze(2))
+    flat = buffer.view(num_rois, buffer.size(1) * size)
+    _write_irregular(
+        flat[:, :columns.num_columns],
+        _irregular_products(stats['irregular_exps'], factors, columns),
+        columns)
+    return flat.index_select(1, columns.label_columns)
