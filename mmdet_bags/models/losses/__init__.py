@@ -1,9 +1,11 @@
 """Classification losses (registered into ``mmdet.registry.MODELS``)."""
-from .group_softmax_loss import (GroupCrossEntropy, GroupSoftmaxLoss,
-                                 bags_scores, group_log_softmax,
+from .group_softmax import (GroupColumns, GroupCrossEntropy,
+                            group_cross_entropy, group_softmax_scores)
+from .group_softmax_loss import (GroupSoftmaxLoss, group_membership,
                                  group_softmax_targets, select_rois)
 
 __all__ = [
-    'GroupCrossEntropy', 'GroupSoftmaxLoss', 'bags_scores', 'group_log_softmax',
+    'GroupColumns', 'GroupCrossEntropy', 'GroupSoftmaxLoss',
+    'group_cross_entropy', 'group_membership', 'group_softmax_scores',
     'group_softmax_targets', 'select_rois'
 ]

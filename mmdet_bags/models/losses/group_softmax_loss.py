@@ -11,74 +11,18 @@ test-time score follow the paper and its official code; see
 ``docs/method.md`` for the differences we chose on purpose.
 """
 import math
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmdet.models.losses import accuracy
 from mmdet.registry import MODELS
 from torch import Tensor
-from torch.autograd.function import once_differentiable
 
 from mmdet_bags.grouping import GroupLayout, resolve_groups
 from mmdet_bags.grouping.layout import STATE_KEYS
-
-
-def group_log_softmax(cls_score: Tensor,
-                      group_slices: Sequence[Tuple[int, int]]) -> List[Tensor]:
-    """Log-probabilities within each group.
-
-    Args:
-        cls_score (Tensor): ``(N, C + 1 + G)`` logits.
-        group_slices: ``(start, end)`` columns of each of the ``G`` groups.
-
-    Returns:
-        list[Tensor]: one contiguous ``(N, end - start)`` tensor per group,
-        columns in the group's local order.
-    """
-    # One fused log-softmax per contiguous group: a loop over the handful of
-    # groups beats padding them to one width (the largest LVIS group holds a
-    # third of the classes) and needs no index tensors.
-    return [
-        F.log_softmax(cls_score[:, start:end], dim=1)
-        for start, end in group_slices
-    ]
-
-
-class GroupCrossEntropy(torch.autograd.Function):
-    """Cross-entropy of every RoI in every group, with a one-pass backward.
-
-    ``ce[n, k] = -log softmax(cls_score[n, group k])[local_targets[n, k]]``.
-
-    Autograd through per-group slices would allocate a full-width zero
-    gradient per group and add them up; this backward computes each group's
-    ``(softmax - one_hot(target)) * grad_ce`` once and concatenates them.
-    """
-
-    @staticmethod
-    def forward(ctx, cls_score: Tensor, local_targets: Tensor,
-                group_slices: Sequence[Tuple[int, int]]) -> Tensor:
-        log_probs = group_log_softmax(cls_score, group_slices)
-        ctx.save_for_backward(local_targets, *log_probs)
-        return -torch.cat([
-            group_log_probs.gather(1, local_targets[:, group:group + 1])
-            for group, group_log_probs in enumerate(log_probs)
-        ], dim=1)
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, grad_ce: Tensor):
-        local_targets, *log_probs = ctx.saved_tensors
-        grads = []
-        for group, group_log_probs in enumerate(log_probs):
-            grad = group_log_probs.exp()
-            grad_of_group = grad_ce[:, group:group + 1]
-            grad.mul_(grad_of_group)
-            grad.scatter_add_(1, local_targets[:, group:group + 1],
-                              -grad_of_group)
-            grads.append(grad)
-        return torch.cat(grads, dim=1), None, None
+from .group_softmax import (GroupColumns, group_cross_entropy,
+                            group_softmax_scores)
 
 
 def group_softmax_targets(labels: Tensor, group_of_label: Tensor,
@@ -106,9 +50,19 @@ def group_softmax_targets(labels: Tensor, group_of_label: Tensor,
                        extra_columns.unsqueeze(0))
 
 
-def select_rois(labels: Tensor, group_of_label: Tensor, valid: Tensor,
+def group_membership(group_of_label: Tensor, num_groups: int) -> Tensor:
+    """``(C + 1, G)`` bool: label in group, with every label in group 0
+    (the background group decides background vs. foreground for all)."""
+    groups = torch.arange(num_groups, device=group_of_label.device)
+    return (group_of_label.unsqueeze(1) == groups) | (groups == 0)
+
+
+def select_rois(labels: Tensor,
+                group_of_label: Tensor,
+                valid: Tensor,
                 others_sample_ratio: Optional[float],
-                num_groups: int) -> Tensor:
+                num_groups: int,
+                membership: Optional[Tensor] = None) -> Tensor:
     """Which RoIs each group's loss uses, with BAGS "others" sampling.
 
     Group 0 uses every valid RoI. Group ``k >= 1`` uses all its positives
@@ -127,34 +81,33 @@ def select_rois(labels: Tensor, group_of_label: Tensor, valid: Tensor,
         valid (Tensor): ``(N,)`` bool, RoIs that take part at all.
         others_sample_ratio (float | None): ``beta`` in the paper.
         num_groups (int): ``G``, group 0 included.
+        membership (Tensor, optional): :func:`group_membership` of
+            ``group_of_label``, if already at hand.
 
     Returns:
         BoolTensor: ``(N, G)``.
     """
-    num_rois = labels.numel()
-    groups = torch.arange(num_groups, device=labels.device)
-    in_group = (group_of_label[labels].unsqueeze(1) == groups) \
-        & valid.unsqueeze(1)
-    others = ~in_group & valid.unsqueeze(1)
-    num_positives = in_group.sum(dim=0)
+    if membership is None:
+        membership = group_membership(group_of_label, num_groups)
+    valid = valid.unsqueeze(1)
+    positives = membership[labels] & valid  # group 0: every valid RoI
+    others = positives ^ valid  # valid and not in the group
     if others_sample_ratio is None:
-        keep_others = others & (num_positives > 0)
+        keep_others = others & positives.any(dim=0)
     else:
-        # Random keys for "others", +inf for the rest; a RoI is drawn when
-        # its key ranks among the group's first floor(ratio * |P_k|).
-        keys = torch.rand(others.shape, device=labels.device)
-        keys = keys.masked_fill(~others, 2.0)
+        # Random keys for "others", 2 (after every key) for the rest; the
+        # r-th key (from 1) of a group is drawn if r <= ratio * |P_k|, i.e.
+        # r <= floor(ratio * |P_k|).
+        keys = torch.rand(others.shape, device=labels.device).masked_fill_(
+            ~others, 2.0)
         order = keys.argsort(dim=0)
         ranks = torch.empty_like(order).scatter_(
             0, order,
-            torch.arange(num_rois, device=labels.device).unsqueeze(1).expand_as(
-                order))
-        num_others_to_keep = torch.floor(
-            num_positives.double() * others_sample_ratio).long()
-        keep_others = others & (ranks < num_others_to_keep)
-    selected = in_group | keep_others
-    selected[:, 0] = valid  # group 0 sees every RoI
-    return selected
+            torch.arange(1, labels.numel() + 1,
+                         device=labels.device).unsqueeze(1).expand_as(order))
+        keep_others = others & (
+            ranks <= positives.sum(dim=0).double() * others_sample_ratio)
+    return positives | keep_others
 
 
 @MODELS.register_module()
@@ -273,19 +226,25 @@ class GroupSoftmaxLoss(nn.Module):
         self.layout = layout
         for name, tensor in layout.state_tensors().items():
             self.register_buffer(name, tensor.to(device))
+        all_labels = torch.arange(layout.num_classes + 1)
         derived = dict(
             group_of_label=layout.group_of_label,
             column_of_label=layout.column_of_label,
             extra_columns=layout.extra_columns,
-            labels_of_class_columns=torch.cat([
-                layout.classes_in_group(k)
-                for k in range(1, layout.num_groups)
-            ]))
+            # (C + 1, G): every label's target column in every group.
+            target_columns_of_label=group_softmax_targets(
+                all_labels, layout.group_of_label, layout.column_of_label,
+                layout.extra_columns),
+            membership_of_label=group_membership(layout.group_of_label,
+                                                 layout.num_groups))
         for name, tensor in derived.items():
             self.register_buffer(name, tensor.to(device), persistent=False)
-        self.group_slices = tuple(
-            (layout.group_slice(k).start, layout.group_slice(k).stop)
-            for k in range(layout.num_groups))
+        # The index tensors of the fused group softmax; scores come out in
+        # label order, background last.
+        self.group_columns = GroupColumns(
+            [(layout.group_slice(k).start, layout.group_slice(k).stop)
+             for k in range(layout.num_groups)],
+            column_of_label=layout.column_of_label).to(device)
 
     def _require_layout(self) -> GroupLayout:
         if self.layout is None:
@@ -324,11 +283,17 @@ class GroupSoftmaxLoss(nn.Module):
 
         Returns:
             Tensor: ``(N, C + 1)`` scores in label order, background last,
-            in ``cls_score``'s dtype (computed in float32 or better).
+            in ``cls_score``'s dtype (computed in float32 or better),
+            detached from the autograd graph.
         """
-        self._require_layout()
-        return bags_scores(cls_score, self.group_slices,
-                           self.labels_of_class_columns)
+        layout = self._require_layout()
+        # Scores rank detections and feed logged accuracies; they are not
+        # differentiated (the fused kernels write in place).
+        logits = cls_score.detach().to(
+            torch.promote_types(cls_score.dtype, torch.float32))
+        scores = group_softmax_scores(logits, self.group_columns,
+                                      layout.foreground_column)
+        return scores.to(cls_score.dtype)
 
     def get_accuracy(self, cls_score: Tensor,
                      labels: Tensor) -> Dict[str, Tensor]:
@@ -340,9 +305,9 @@ class GroupSoftmaxLoss(nn.Module):
             the BAGS scores over foreground RoIs (in percent, as
             MMDetection's ``accuracy``).
         """
-        self._require_layout()
+        layout = self._require_layout()
         foreground = labels < self.num_classes
-        group0 = cls_score[:, self.group_slices[0][0]:self.group_slices[0][1]]
+        group0 = cls_score[:, layout.group_slice(0)]
         acc_objectness = accuracy(group0, (~foreground).long())
         scores = self.get_activation(cls_score[foreground])
         acc_classes = accuracy(scores[:, :self.num_classes],
@@ -401,21 +366,24 @@ class GroupSoftmaxLoss(nn.Module):
         dtype = torch.promote_types(cls_score.dtype, torch.float32)
         logits = cls_score.to(dtype)
         if label_weights is None:
-            weights = logits.new_ones(labels.shape)
+            weights = None
+            valid = labels.new_ones(labels.shape, dtype=torch.bool)
         else:
             weights = label_weights.to(dtype)
+            valid = weights > 0
 
-        targets = group_softmax_targets(labels, self.group_of_label,
-                                        self.column_of_label,
-                                        self.extra_columns)
-        selected = select_rois(labels, self.group_of_label, weights > 0,
-                               self.others_sample_ratio, layout.num_groups)
-        cross_entropy = GroupCrossEntropy.apply(
-            logits, targets - self.extra_columns, self.group_slices)
-        weighted = cross_entropy * (weights.unsqueeze(1) * selected)
+        selected = select_rois(labels, self.group_of_label, valid,
+                               self.others_sample_ratio, layout.num_groups,
+                               self.membership_of_label)
+        # (N, G): weight of each RoI in each group's loss, 0 if unselected.
+        coefficients = selected.to(dtype) if weights is None else \
+            selected * weights.unsqueeze(1)
+        cross_entropy = group_cross_entropy(
+            logits, self.target_columns_of_label[labels], self.group_columns)
+        weighted = cross_entropy * coefficients
         per_group_sum = weighted.sum(dim=0)
-        per_group_mean = per_group_sum / (
-            weights.unsqueeze(1) * selected).sum(dim=0).clamp(min=1.0)
+        per_group_mean = per_group_sum / coefficients.sum(dim=0).clamp(
+            min=1.0)
 
         if reduction == 'mean':
             per_group = per_group_mean
@@ -427,8 +395,9 @@ class GroupSoftmaxLoss(nn.Module):
             per_group = per_group_mean
             loss = weighted.sum(dim=1)
         losses = dict(loss_cls=self.loss_weight * loss)
-        for group, value in enumerate(per_group.detach()):
-            losses[f'bags_group{group}_ce'] = self.loss_weight * value
+        logged = (self.loss_weight * per_group.detach()).unbind()
+        for group, value in enumerate(logged):
+            losses[f'bags_group{group}_ce'] = value
         return losses
 
     # ---------------------------------------------------------- checkpoints
@@ -463,35 +432,3 @@ class GroupSoftmaxLoss(nn.Module):
         return (f'{groups}, others_sample_ratio='
                 f'{self.others_sample_ratio}, loss_weight={self.loss_weight}')
 
-
-def bags_scores(cls_score: Tensor, group_slices: Sequence[Tuple[int, int]],
-                labels_of_class_columns: Tensor) -> Tensor:
-    """BAGS scores from group logits (see
-    :meth:`GroupSoftmaxLoss.get_activation`).
-
-    Args:
-        cls_score (Tensor): ``(N, C + 1 + G)``.
-        group_slices: ``(start, end)`` columns of each group, group 0 first
-            (its columns: foreground, background).
-        labels_of_class_columns (Tensor): ``(C,)`` the label of every class
-            column, in column order (group 1's classes, then group 2's...).
-
-    Returns:
-        Tensor: ``(N, C + 1)``, background last, dtype of ``cls_score``.
-    """
-    logits = cls_score.to(torch.promote_types(cls_score.dtype, torch.float32))
-    num_classes = labels_of_class_columns.numel()
-    scores = logits.new_empty((logits.size(0), num_classes + 1))
-    start, end = group_slices[0]
-    group0 = F.softmax(logits[:, start:end], dim=1)
-    foreground = group0[:, :1]
-    scores[:, num_classes] = group0[:, 1]
-    offset = 0
-    for start, end in group_slices[1:]:
-        probabilities = F.softmax(logits[:, start:end], dim=1)
-        probabilities.mul_(foreground)
-        size = end - start - 1
-        scores.index_copy_(1, labels_of_class_columns[offset:offset + size],
-                           probabilities[:, 1:])
-        offset += size
-    return scores.to(cls_score.dtype)
