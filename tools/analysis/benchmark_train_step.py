@@ -71,7 +71,7 @@ def main(argv=None) -> int:
             file.write(header + '\n\n' + tables + '\n')
     if args.json:
         with open(args.json, 'w') as file:
-            json.dump(dict(setting=header, **result), file, indent=1)
+            json.dump(dict(result, header=header), file, indent=1)
     return 0
 
 
