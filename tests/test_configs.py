@@ -84,7 +84,16 @@ def test_config_builds_with_the_promised_classifier(path):
         assert cfg.optim_wrapper.optimizer.lr == 0.01
         assert cfg.train_cfg.max_epochs == 12
         assert cfg.param_scheduler[1].milestones == [8, 11]
-        assert cfg.model.test_cfg.rcnn.max_per_img == 300
+        if match['schedule'].endswith('-fixed-ap'):
+            # Fixed AP inference: every class may reach its K detections.
+            assert cfg.model.test_cfg.rcnn.max_per_img >= 2000
+            assert cfg.model.test_cfg.rcnn.score_thr <= 1e-4
+            for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
+                assert evaluator.type == 'PerBinLVISMetric'
+                assert evaluator.ap_fixed is True
+                assert evaluator.ap_fixed_max_dets_per_class == 10000
+        else:
+            assert cfg.model.test_cfg.rcnn.max_per_img == 300
         assert cfg.model_wrapper_cfg.find_unused_parameters
         loaded = Config.fromfile(str(path)).load_from
         if 'mask-rcnn' in match['detector'] and 'cascade' not in \

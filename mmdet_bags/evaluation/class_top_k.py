@@ -20,7 +20,7 @@ import numpy as np
 DETECTIONS_PER_IMAGE_SLOTS = 1 << 24
 
 
-def _check_k(max_per_class) -> int:
+def check_max_dets_per_class(max_per_class) -> int:
     if isinstance(max_per_class, bool) or not isinstance(
             max_per_class, (int, np.integer)) or max_per_class <= 0:
         raise ValueError('max_dets_per_class must be a positive integer (the '
@@ -50,7 +50,7 @@ def top_k_per_class(labels: np.ndarray, scores: np.ndarray,
         ValueError: ``K`` is not a positive integer, lengths differ or a
             score is NaN.
     """
-    max_per_class = _check_k(max_per_class)
+    max_per_class = check_max_dets_per_class(max_per_class)
     labels = np.asarray(labels)
     scores = np.asarray(scores, dtype=np.float64)
     if order is None:
@@ -109,7 +109,7 @@ class ClassTopK:
     """
 
     def __init__(self, max_per_class: int, min_buffer: int = 1 << 16) -> None:
-        self.max_per_class = _check_k(max_per_class)
+        self.max_per_class = check_max_dets_per_class(max_per_class)
         self.min_buffer = int(min_buffer)
         self._kept: Optional[Columns] = None
         self._pending: List[Columns] = []

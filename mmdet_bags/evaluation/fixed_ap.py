@@ -25,7 +25,7 @@ import numpy as np
 from mmengine.logging import print_log
 
 from ..grouping import DEFAULT_BIN_EDGES, bin_of_count, validate_bin_edges
-from .class_top_k import _check_k, top_k_per_class
+from .class_top_k import check_max_dets_per_class, top_k_per_class
 from .per_bin import per_bin_average_precision
 
 #: The summary keys of a Fixed AP evaluation (fractions, as LVIS reports).
@@ -225,7 +225,7 @@ def evaluate_ap_fixed(gt: GroundTruth,
             empty results, results lacking keys, or naming categories or
             images that are not in the annotation file.
     """
-    max_dets_per_class = _check_k(max_dets_per_class)
+    max_dets_per_class = check_max_dets_per_class(max_dets_per_class)
     if iou_type not in IOU_TYPES:
         raise ValueError(f"iou_type must be 'bbox' or 'segm', got "
                          f'{iou_type!r}')

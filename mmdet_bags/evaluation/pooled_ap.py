@@ -25,7 +25,7 @@ from typing import Dict, List, Optional, Sequence, Union
 import numpy as np
 
 from ..grouping import DEFAULT_BIN_EDGES
-from .class_top_k import _check_k
+from .class_top_k import check_max_dets_per_class
 from .fixed_ap import (IOU_TYPES, GroundTruth, InstanceCounts,
                        bins_of_category_ids, check_results, load_lvis,
                        load_results, run_lvis_eval_without_cap,
@@ -143,7 +143,7 @@ def evaluate_ap_pooled(gt: GroundTruth,
     Raises:
         ValueError: as :func:`~mmdet_bags.evaluation.evaluate_ap_fixed`.
     """
-    max_dets_per_class = _check_k(max_dets_per_class)
+    max_dets_per_class = check_max_dets_per_class(max_dets_per_class)
     if iou_type not in IOU_TYPES:
         raise ValueError(f"iou_type must be 'bbox' or 'segm', got "
                          f'{iou_type!r}')

@@ -24,7 +24,8 @@ import torch
 from mmengine.dist import collect_results, get_dist_info, is_main_process
 from mmengine.logging import MMLogger
 
-from ..class_top_k import DETECTIONS_PER_IMAGE_SLOTS, ClassTopK, _check_k
+from ..class_top_k import (DETECTIONS_PER_IMAGE_SLOTS, ClassTopK,
+                           check_max_dets_per_class)
 from ..fixed_ap import (FIXED_AP_KEYS, run_lvis_eval_without_cap,
                         warn_if_classes_lack_detections)
 
@@ -62,7 +63,8 @@ class FixedAPMixin:
     def _setup_fixed_ap(self, ap_fixed: bool,
                         max_dets_per_class: int) -> None:
         self.ap_fixed = bool(ap_fixed)
-        self.ap_fixed_max_dets_per_class = _check_k(max_dets_per_class)
+        self.ap_fixed_max_dets_per_class = check_max_dets_per_class(
+            max_dets_per_class)
         self._fixed_types = [m for m in self.metrics if m in ('bbox', 'segm')]
         if self.ap_fixed and not self._fixed_types:
             raise ValueError("ap_fixed=True needs metric 'bbox' and/or "
@@ -75,8 +77,9 @@ class FixedAPMixin:
         self._reset_fixed_ap()
 
     def _reset_fixed_ap(self) -> None:
-        self._fixed_top_k = {metric: ClassTopK(self.ap_fixed_max_dets_per_class)
-                             for metric in self._fixed_types}
+        self._fixed_top_k = {
+            metric: ClassTopK(self.ap_fixed_max_dets_per_class)
+            for metric in self._fixed_types}
         self._images_seen = 0
         self._held: Optional[tuple] = None  # (position, columns per type)
         self._label_of_category: Optional[dict] = None
