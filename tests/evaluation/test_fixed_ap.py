@@ -341,6 +341,11 @@ def test_metric_options_that_cannot_work_are_refused(generated):
     with pytest.raises(ValueError, match="needs metric 'bbox'"):
         PerBinLVISMetric(ann_file=generated['path'], groups=groups,
                          metric='proposal', ap_fixed=True)
+    metric = PerBinLVISMetric(ann_file=generated['path'], groups=groups,
+                              ap_fixed=True)
+    sample = samples(generated['per_image'][:1])[0]
+    with pytest.raises(ValueError, match='image id 99999 .* not in the'):
+        metric.process({}, [dict(sample, img_id=99999)])
 
 
 def test_ranks_reduce_before_gathering_and_padding_is_dropped(

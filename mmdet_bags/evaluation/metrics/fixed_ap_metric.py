@@ -98,7 +98,10 @@ class FixedAPMixin:
             self._label_of_category = {
                 cid: label
                 for label, cid in enumerate(self._lvis_api.get_cat_ids())}
-        image = self._lvis_api.imgs[image_id]
+        image = self._lvis_api.imgs.get(image_id)
+        if image is None:
+            raise ValueError(f'image id {image_id!r} of a prediction is not '
+                             'in the annotation file (ann_file)')
         listed = set(image.get('neg_category_ids', ())) | {
             ann['category_id']
             for ann in self._lvis_api.img_ann_map.get(image_id, ())}
