@@ -69,11 +69,13 @@ def generate_lvis_val_like(path: str, num_images: int = 20000,
     height, width = IMAGE_SIZE
     images, annotations = [], []
     for image_id in range(1, num_images + 1):
-        positive = rng.choice(num_categories, 1 + min(rng.poisson(2), 20),
-                              replace=False, p=weights) + 1
+        positive = rng.choice(
+            num_categories, min(1 + rng.poisson(2), 21, num_categories),
+            replace=False, p=weights) + 1
         negative = np.setdiff1d(
-            rng.choice(num_categories, 2 + rng.poisson(4), replace=False) + 1,
-            positive)
+            rng.choice(num_categories,
+                       min(2 + rng.poisson(4), num_categories),
+                       replace=False) + 1, positive)
         for category_id in positive:
             for box in _random_boxes(rng, rng.geometric(0.4)):
                 x1, y1, x2, y2 = (float(v) for v in box)
@@ -201,6 +203,46 @@ def _measure(kind: str, gt_path: str, instance_counts: Sequence[int],
         results={key: value for key, value in results.items()}))
 
 
+def _run_guarded(kind: str, args: tuple, max_rss_gib: float) -> dict:
+    """:func:`_measure` in a spawned process, its RSS sampled every second
+    from outside; stopped beyond ``max_rss_gib``."""
+    import queue as queue_module
+
+    import psutil
+    context = multiprocessing.get_context('spawn')
+    queue = context.Queue()
+    process = context.Process(target=_measure, args=(kind, ) + args +
+                              (queue, ))
+    started = time.perf_counter()
+    process.start()
+    watched, peak = psutil.Process(process.pid), 0.0
+    while True:
+        try:
+            row = queue.get(timeout=1.0)
+            break
+        except queue_module.Empty:
+            pass
+        try:
+            peak = max(peak, watched.memory_info().rss / 2**20)
+        except psutil.NoSuchProcess:
+            pass
+        if peak > max_rss_gib * 1024:
+            process.kill()
+            row = dict(metric=kind, stopped=(
+                f'stopped at {peak / 1024:.1f} GiB RSS after '
+                f'{time.perf_counter() - started:.0f} s (limit '
+                f'{max_rss_gib} GiB)'), peak_rss_mib=round(peak),
+                results={})
+            break
+        if not process.is_alive():
+            row = dict(metric=kind, stopped=f'exited with code '
+                       f'{process.exitcode}', peak_rss_mib=round(peak),
+                       results={})
+            break
+    process.join()
+    return row
+
+
 def run_fixed_ap_benchmark(work_dir: str = 'work_dirs/fixed_ap_benchmark',
                            num_images: int = 20000,
                            num_categories: int = 1203,
@@ -208,10 +250,14 @@ def run_fixed_ap_benchmark(work_dir: str = 'work_dirs/fixed_ap_benchmark',
                            max_dets_per_class: int = 10000,
                            seed: int = 0,
                            metrics: Sequence[str] = ('LVISMetric',
-                                                     'PerBinLVISMetric')
-                           ) -> dict:
-    """Generate the set (reused if present), measure each metric in its own
-    process, write ``results.md`` / ``results.json`` to ``work_dir``."""
+                                                     'PerBinLVISMetric'),
+                           max_rss_gib: float = 8.0) -> dict:
+    """Generate the set, measure each metric in its own process, write
+    ``results.md`` / ``results.json`` to ``work_dir``.
+
+    A metric whose process grows beyond ``max_rss_gib`` is stopped (this
+    runs on shared machines) and reported as such, with the RSS and time it
+    had reached."""
     gt_path = osp.join(work_dir, f'lvis_val_like_{num_images}_'
                        f'{num_categories}_seed{seed}.json')
     started = time.perf_counter()
@@ -221,23 +267,18 @@ def run_fixed_ap_benchmark(work_dir: str = 'work_dirs/fixed_ap_benchmark',
           f'classes, {data["num_annotations"]} annotations, '
           f'{dets_per_image} detections per image ({generated_s} s)',
           flush=True)
-    context = multiprocessing.get_context('spawn')
     rows = []
     for kind in metrics:
-        queue = context.Queue()
-        process = context.Process(target=_measure, args=(
-            kind, gt_path, data['instance_counts'], dets_per_image,
-            max_dets_per_class, seed, queue))
-        process.start()
-        row = queue.get()
-        process.join()
+        row = _run_guarded(kind, (gt_path, data['instance_counts'],
+                                  dets_per_image, max_dets_per_class, seed),
+                           max_rss_gib)
         print(f'[fixed-ap benchmark] {kind}: {row}', flush=True)
         rows.append(row)
     settings = dict(num_images=num_images, num_categories=num_categories,
                     num_annotations=data['num_annotations'],
                     dets_per_image=dets_per_image,
                     max_dets_per_class=max_dets_per_class, seed=seed,
-                    cpu_count=os.cpu_count())
+                    max_rss_gib=max_rss_gib, cpu_count=os.cpu_count())
     table = format_benchmark_table(rows)
     with open(osp.join(work_dir, 'results.md'), 'w') as file:
         file.write(table + '\n')
@@ -253,6 +294,10 @@ def format_benchmark_table(rows: Sequence[dict]) -> str:
     for row in rows:
         results = row['results']
         fixed = results.get('lvis/bbox_APfixed')
+        if 'stopped' in row:
+            lines.append(f'| {row["metric"]} | {row["stopped"]} |' +
+                         ' |' * 6)
+            continue
         lines.append(
             f'| {row["metric"]} | {row["process_s"]} | {row["evaluate_s"]} | '
             f'{row["rss_before_mib"]} | {row["rss_after_process_mib"]} | '

@@ -22,11 +22,13 @@ def main() -> None:
     parser.add_argument('--metrics', nargs='+',
                         default=['LVISMetric', 'PerBinLVISMetric'],
                         choices=['LVISMetric', 'PerBinLVISMetric'])
+    parser.add_argument('--max-rss-gib', type=float, default=8.0,
+                        help='stop a metric whose process grows beyond this')
     args = parser.parse_args()
     report = run_fixed_ap_benchmark(
         args.work_dir, args.num_images, args.num_categories,
         args.dets_per_image, args.max_dets_per_class, args.seed,
-        args.metrics)
+        args.metrics, args.max_rss_gib)
     print(report['table'])
 
 
