@@ -153,14 +153,13 @@ class FixedAPMixin:
                           labels, listed))
         first = len(self.results)
         super().process(data_batch, reduced)
-        self._positions = positions
         for offset, (union, standard, candidates, order, type_scores,
                      labels, listed) in enumerate(plans):
             gt, result = self.results[first + offset]
             self.results[first + offset] = (gt, self._take(
                 result, np.searchsorted(union, standard)))
             self._release_held()
-            self._held = (self._positions[offset], {
+            self._held = (positions[offset], {
                 metric: self._fixed_columns(
                     metric, result, union, chosen, listed[chosen], labels,
                     type_scores[metric], order)
