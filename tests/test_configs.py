@@ -82,6 +82,14 @@ def test_config_builds_with_the_promised_classifier(path):
         hooks = [hook['type'] for hook in cfg.get('custom_hooks', [])]
         assert 'TrainClassifierOnlyHook' in hooks
         # The recipe itself: tests/test_paper_recipe.py.
+        if match['schedule'].endswith('-fixed-ap'):
+            # Fixed AP inference: every class may reach its K detections.
+            assert cfg.model.test_cfg.rcnn.max_per_img >= 2000
+            assert cfg.model.test_cfg.rcnn.score_thr <= 1e-4
+            for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
+                assert evaluator.type == 'PerBinLVISMetric'
+                assert evaluator.ap_fixed is True
+                assert evaluator.ap_fixed_max_dets_per_class == 10000
         assert cfg.model_wrapper_cfg.find_unused_parameters
         loaded = Config.fromfile(str(path)).load_from
         if path.parent.name == 'paper':

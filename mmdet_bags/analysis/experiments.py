@@ -16,6 +16,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 from mmdet_bags.package_files import config_path
 
 TABLE_KEYS = ('AP', 'APr', 'APc', 'APf')
+#: Fixed AP (Dave et al., 2021), reported by PerBinLVISMetric(ap_fixed=True).
+FIXED_TABLE_KEYS = ('APfixed', 'APfixedr', 'APfixedc', 'APfixedf')
 
 
 @dataclass(frozen=True)
@@ -190,9 +192,11 @@ def metric(metrics: Dict[str, float], iou_type: str, name: str) -> float:
 def format_results_table(results: Dict[str, dict],
                          bin_edges: Sequence[int],
                          iou_types: Sequence[str] = ('bbox', 'segm')) -> str:
-    """Markdown table: one row per stage; AP, APr/c/f and AP per bin."""
+    """Markdown table: one row per stage; AP, APr/c/f, AP per bin and
+    Fixed AP (n/a where a stage's metrics lack a key)."""
     num_bins = len(bin_edges) + 1
-    names = list(TABLE_KEYS) + [f'AP{i}' for i in range(1, num_bins + 1)]
+    names = list(TABLE_KEYS) + [f'AP{i}' for i in range(1, num_bins + 1)] + \
+        list(FIXED_TABLE_KEYS)
     header = ['method'] + [f'{iou} {name}' for iou in iou_types
                            for name in names]
     lines = ['| ' + ' | '.join(header) + ' |',
@@ -202,7 +206,8 @@ def format_results_table(results: Dict[str, dict],
         for iou_type in iou_types:
             for name in names:
                 value = metric(result['metrics'], iou_type, name)
-                cells.append('n/a' if value < 0 else f'{100 * value:.1f}')
+                cells.append('n/a' if not value >= 0 else
+                             f'{100 * value:.1f}')
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 

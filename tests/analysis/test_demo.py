@@ -27,13 +27,15 @@ def test_quick_demo_writes_table_and_plots(quick_demo):
     for stage in STAGES:
         assert stage.title in table
     assert 'bbox AP4' in table and 'segm APr' in table
+    assert 'bbox APfixed' in table and 'segm APfixedr' in table
     data = json.load(open(files['table_json']))
     assert data['quick'] is True
     assert data['bin_edges'] == [2, 19, 193]
     for stage in STAGES:
         metrics = data['results'][stage.name]['metrics']
         for key in ('lvis/bbox_AP', 'lvis/segm_AP', 'lvis/bbox_AP1',
-                    'lvis/segm_AP4'):
+                    'lvis/segm_AP4', 'lvis/bbox_APfixed',
+                    'lvis/segm_APfixedr', 'lvis/segm_APfixed4'):
             assert key in metrics
 
 

@@ -451,3 +451,44 @@ def test_registered_and_buildable_from_a_config(lvis_file):
     results = evaluate(metric)
     assert {f'lvis/{t}_AP{i}' for t in ('bbox', 'segm')
             for i in range(1, 5)} <= set(results)
+
+
+# ------------------------------------------------------------------ Fixed AP
+def lvis_results(iou_type):
+    """PREDICTIONS as LVIS result dicts (what results2json writes)."""
+    detections = []
+    for image_id, predictions in PREDICTIONS.items():
+        for category_id, box, score in predictions:
+            x1, y1, x2, y2 = box
+            detection = dict(image_id=image_id, category_id=category_id,
+                             score=score, bbox=[x1, y1, x2 - x1, y2 - y1])
+            if iou_type == 'segm':
+                rle = mask_utils.encode(np.asfortranarray(box_mask(box)))
+                rle['counts'] = rle['counts'].decode()
+                detection['segmentation'] = rle
+            detections.append(detection)
+    return detections
+
+
+@pytest.mark.parametrize('max_dets_per_class', [1, 10000])
+def test_fixed_ap_of_boxes_and_masks_from_the_same_run(
+        lvis_file, training_file, max_dets_per_class):
+    """K = 1 drops egg's second detection (egg has two)."""
+    from mmdet_bags.evaluation import PerBinLVISMetric, evaluate_ap_fixed
+    metric = PerBinLVISMetric(
+        ann_file=lvis_file, metric=['bbox', 'segm'],
+        train_ann_file=training_file, ap_fixed=True,
+        ap_fixed_max_dets_per_class=max_dets_per_class)
+    results = evaluate(metric)
+    for iou_type in ('bbox', 'segm'):
+        expected = evaluate_ap_fixed(lvis_file, lvis_results(iou_type),
+                                     iou_type, max_dets_per_class,
+                                     instance_counts=TRAINING_COUNTS)
+        assert set(expected) == {'AP', 'AP50', 'AP75', 'APr', 'APc', 'APf',
+                                 'AP1', 'AP2', 'AP3', 'AP4'}
+        for key, value in expected.items():
+            assert results[f'lvis/{iou_type}_APfixed{key[2:]}'] == \
+                float(f'{value:.3f}'), (iou_type, key)
+        # Here every category's AP is as in the standard evaluation.
+        assert results[f'lvis/{iou_type}_APfixed'] == \
+            results[f'lvis/{iou_type}_AP']

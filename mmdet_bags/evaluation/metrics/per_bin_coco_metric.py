@@ -15,7 +15,7 @@ from mmdet.evaluation import CocoMetric
 from mmdet.evaluation.metrics import coco_metric as mmdet_coco_metric_module
 from mmdet.registry import METRICS
 
-from .per_bin_lvis_metric import CountsSpec, PerBinMixin
+from .per_bin_base import CountsSpec, PerBinMixin
 
 
 @METRICS.register_module()
@@ -46,7 +46,9 @@ class PerBinCocoMetric(PerBinMixin, CocoMetric):
             counted per category id.
         groups: ``dict(instance_counts=[...])`` in label order,
             ``dict(ann_file=...)`` (same as ``train_ann_file``) or a
-            built-in table name; a dict may carry ``bin_edges``.
+            built-in table name; a dict may carry ``bin_edges``. Resolved
+            by :func:`~mmdet_bags.grouping.resolve_groups`; named counts are
+            matched to the evaluated categories by class name.
         bin_edges: positive, strictly ascending; default the ``groups``
             dict's, else ``(10, 100, 1000)``.
         **kwargs: the other arguments of ``CocoMetric``.
@@ -68,7 +70,7 @@ class PerBinCocoMetric(PerBinMixin, CocoMetric):
                             kwargs.get('backend_args'))
         super().__init__(ann_file=ann_file, metric=metric, **kwargs)
         if self._coco_api is not None and \
-                self._counts_by_category_id is not None:
+                self._counted_names is not None:
             # Fail at build time rather than after a full inference pass.
             category_ids = self._coco_api.get_cat_ids()
             self._bins_of_categories(category_ids, category_ids)
@@ -88,3 +90,7 @@ class PerBinCocoMetric(PerBinMixin, CocoMetric):
         return (coco_eval.params.iouType, precision,
                 list(coco_eval.params.catIds),
                 coco_eval.params.areaRngLbl.index('all'))
+
+    def _category_names(self, category_ids: Sequence[int]) -> List[str]:
+        return [category['name']
+                for category in self._coco_api.load_cats(list(category_ids))]
