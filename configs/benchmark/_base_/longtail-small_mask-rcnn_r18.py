@@ -16,6 +16,12 @@ bench_num_classes = 120
 # LVIS's (10, 100, 1000) scaled like the instance counts: 13 / 48 / 33 / 26
 # classes per bin.
 bench_bin_edges = (2, 20, 202)
+# The paper's 8-bin ablation, (5, 10, 50, 100, 500, 1000, 5000), scaled the
+# same way (scale factor 0.2020): 0 / 13 / 34 / 14 / 25 / 8 / 19 / 7 classes
+# per bin; the first bin is empty (every class has an instance) and is
+# dropped, so BAGS gets 7 class groups.
+bench_paper_8bin_edges = (5, 10, 50, 100, 500, 1000, 5000)
+bench_8bin_edges = (1, 2, 10, 20, 101, 202, 1010)
 
 # ------------------------------------------------------------------ model
 # Shared by every method; the classifier keys of each method are added below
