@@ -12,6 +12,8 @@ docs/benchmark/runs/seed<s>/<method>.json and not redone.
         --report-dir docs/benchmark          # table and plots from records
     python tools/benchmark_longtail.py --seed 1 --num-classes 100 \\
         --data-root data/longtail_small_s1_c100   # a second generated set
+    python tools/benchmark_longtail.py --backbone r50 --seeds 0 \\
+        --methods softmax seesaw bags_decoupled   # another backbone
 """
 import argparse
 import sys
@@ -51,6 +53,9 @@ def parse_args(argv=None):
                         help="MMEngine randomness.deterministic=True")
     parser.add_argument('--report-only', action='store_true',
                         help='train nothing, report the recorded runs')
+    parser.add_argument('--backbone', default='r18', choices=['r18', 'r50'],
+                        help='ResNet of every method (default: %(default)s; '
+                        'r50 records go to docs/benchmark/runs-r50)')
     return parser.parse_args(argv)
 
 
@@ -62,7 +67,7 @@ def main(argv=None) -> int:
                   args.seed, seeds=args.seeds, methods=args.methods,
                   runs_dir=args.runs_dir, report_dir=args.report_dir,
                   data_overrides=overrides, deterministic=args.deterministic,
-                  report_only=args.report_only)
+                  report_only=args.report_only, backbone=args.backbone)
     return 0
 
 

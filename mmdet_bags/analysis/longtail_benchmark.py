@@ -111,18 +111,39 @@ def target_verdicts(results: Dict[str, dict],
 
 
 def default_runs_dir(preset: str, data_seed: int, overrides: dict,
-                     quick: bool, work_root: str) -> str:
+                     quick: bool, work_root: str,
+                     backbone: str = 'r18') -> str:
     """Where the run records go: ``docs/benchmark/runs`` for the benchmark
-    set, ``docs/benchmark/runs-<preset>-seed<s>[-<k>=<v>...]`` for another
-    one, ``<work_root>/runs`` for smoke runs (not meant to be kept)."""
+    set and ResNet-18, ``docs/benchmark/runs[-<backbone>][-<preset>-seed<s>
+    [-<k>=<v>...]]`` otherwise, ``<work_root>/runs`` for smoke runs (not
+    meant to be kept)."""
     if quick:
         return osp.join(work_root, 'runs')
-    if preset == 'small' and data_seed == 0 and not overrides:
-        return osp.join('docs', 'benchmark', 'runs')
-    tail = ''.join(f'-{key}={value}' for key, value in sorted(
-        overrides.items()))
-    return osp.join('docs', 'benchmark', f'runs-{preset}-seed{data_seed}'
-                    f'{tail}')
+    name = 'runs' + ('' if backbone == 'r18' else f'-{backbone}')
+    if preset != 'small' or data_seed != 0 or overrides:
+        name += f'-{preset}-seed{data_seed}' + ''.join(
+            f'-{key}={value}' for key, value in sorted(overrides.items()))
+    return osp.join('docs', 'benchmark', name)
+
+
+#: Backbones of the cross-backbone run: ResNet depth and FPN input widths.
+BACKBONES = {'r18': (18, [64, 128, 256, 512]),
+             'r50': (50, [256, 512, 1024, 2048])}
+
+
+def use_backbone(name: str) -> Callable:
+    """A config adapter swapping the benchmark's ResNet-18 for another
+    ResNet of :data:`BACKBONES` (from scratch too, same neck width, same
+    schedule)."""
+    if name not in BACKBONES:
+        raise ValueError(f'backbone must be one of {sorted(BACKBONES)}, got '
+                         f'{name!r}')
+    depth, in_channels = BACKBONES[name]
+
+    def adapt(cfg) -> None:
+        cfg.model.backbone.depth = depth
+        cfg.model.neck.in_channels = in_channels
+    return adapt
 
 
 def fit_to_data(data: dict) -> Callable:
@@ -156,16 +177,22 @@ def fit_to_data(data: dict) -> Callable:
 
 
 def run_seeds(stages: Sequence[Stage], work_root: str, data_root: str,
-              seeds: Sequence[int], runs_dir: str, data_key: dict,
-              force: Sequence[str] = (), quick: bool = False,
-              randomness: Optional[dict] = None,
+              seeds: Sequence[int], runs_dir: str, identity: dict,
+              force: Sequence[str] = (), randomness: Optional[dict] = None,
               adapt: Optional[Callable] = None) -> Dict[str, Dict[int, dict]]:
     """Every stage for every seed, reusing the runs already recorded.
+
+    Args:
+        identity: what every record of ``runs_dir`` shares and is checked
+            for: ``data`` (generator preset, seed, overrides), ``quick``,
+            ``backbone``.
+        Others: as :func:`run_benchmark`.
 
     Returns:
         dict: per stage name, per seed: its run record.
     """
     force = set(force)
+    quick = identity['quick']
     runs: Dict[str, Dict[int, dict]] = {stage.name: {} for stage in stages}
     by_name = {stage.name: stage for stage in stages}
     for seed in seeds:
@@ -180,7 +207,7 @@ def run_seeds(stages: Sequence[Stage], work_root: str, data_root: str,
             forced = 'all' in force or stage.name in force or \
                 stage.load_from_stage in stale
             record = None if forced or stage.load_from_stage in redo else \
-                load_record(runs_dir, seed, stage.name, data_key, quick,
+                load_record(runs_dir, seed, stage.name, identity,
                             config_fingerprint(cfgs[stage.name], data_root))
             if record is not None:
                 runs[stage.name][seed] = record
@@ -210,8 +237,7 @@ def run_seeds(stages: Sequence[Stage], work_root: str, data_root: str,
                 return  # a baseline reused for its checkpoint
             record = dict(
                 method=name, title=result['title'], config=result['config'],
-                seed=seed, quick=quick, data=data_key,
-                randomness=dict(cfg.randomness),
+                seed=seed, **identity, randomness=dict(cfg.randomness),
                 load_from_stage=by_name[name].load_from_stage,
                 fingerprint=config_fingerprint(cfg, data_root),
                 metrics=result['metrics'], seconds=result['seconds'],
@@ -223,8 +249,8 @@ def run_seeds(stages: Sequence[Stage], work_root: str, data_root: str,
                   flush=True)
             runs[name][seed] = record
 
-        run_stages(todo, seed_root, data_root, sorted(stale), quick, log_prefix=f'[benchmark seed {seed}]',
-                   randomness=seed_randomness, adapt=adapt, on_result=keep)
+        run_stages(todo, seed_root, data_root, sorted(stale), quick,
+                   log_prefix=f'[benchmark seed {seed}]', randomness=seed_randomness, adapt=adapt, on_result=keep)
     return runs
 
 
@@ -243,7 +269,8 @@ def run_benchmark(work_root: str = 'work_dirs/benchmark_longtail',
                   report_dir: Optional[str] = None,
                   data_overrides: Optional[dict] = None,
                   deterministic: bool = False,
-                  report_only: bool = False) -> dict:
+                  report_only: bool = False,
+                  backbone: str = 'r18') -> dict:
     """Generate (or reuse) the data, run every method for every training
     seed (or reuse its record), write the report.
 
@@ -264,6 +291,7 @@ def run_benchmark(work_root: str = 'work_dirs/benchmark_longtail',
             (e.g. ``dict(num_classes=100)``): a second benchmark set.
         deterministic: MMEngine ``randomness.deterministic=True``.
         report_only: train nothing; report the recorded runs.
+        backbone: a key of :data:`BACKBONES` (the configs' is ``'r18'``).
 
     Returns:
         dict: ``results`` (aggregated per method), ``runs`` (per method, per
@@ -275,33 +303,43 @@ def run_benchmark(work_root: str = 'work_dirs/benchmark_longtail',
     force = set(force)
     stages = select_stages(methods)
     runs_dir = runs_dir or default_runs_dir('small', seed, overrides, quick,
-                                            work_root)
+                                            work_root, backbone)
     report_dir = report_dir or work_root
     os.makedirs(report_dir, exist_ok=True)
     print(f'[benchmark] dataset: {data_root} ("small" preset, seed {seed}'
-          f'{", " + str(overrides) if overrides else ""}); training seeds '
-          f'{list(seeds)}; records in {runs_dir}', flush=True)
+          f'{", " + str(overrides) if overrides else ""}); backbone '
+          f'{backbone}; training seeds {list(seeds)}; records in {runs_dir}',
+          flush=True)
     data = generate_longtail_lvis(data_root, preset='small', seed=seed,
                                   force='all' in force or 'data' in force,
                                   **overrides)
-    data_key = dict(preset='small', seed=seed, overrides=overrides)
+    identity = dict(data=dict(preset='small', seed=seed, overrides=overrides),
+                    quick=quick, backbone=backbone)
     randomness = dict(deterministic=True) if deterministic else None
-    adapt = fit_to_data(data) if overrides or seed != 0 else None
+    adapters = [fit_to_data(data)] if overrides or seed != 0 else []
+    if backbone != 'r18':
+        adapters.append(use_backbone(backbone))
+
+    def adapt(cfg):
+        for adapter in adapters:
+            adapter(cfg)
     if report_only:
         runs = {stage.name: {} for stage in stages}
         for stage in stages:
             for training_seed in seeds:
                 record = load_record(runs_dir, training_seed, stage.name,
-                                     data_key, quick)
+                                     identity)
                 if record is not None:
                     runs[stage.name][training_seed] = record
     else:
         runs = run_seeds(stages, work_root, data_root, seeds, runs_dir,
-                         data_key, force, quick, randomness, adapt)
+                         identity, force, randomness,
+                         adapt if adapters else None)
     results = aggregate_runs(runs, seeds)
     verdicts = target_verdicts(results)
     extra = dict(quick=quick, seed=seed, seeds=list(seeds),
-                 data_overrides=overrides, runs_dir=runs_dir,
+                 data_overrides=overrides, backbone=backbone,
+                 runs_dir=runs_dir,
                  deterministic=deterministic, verdicts=verdicts,
                  seconds=round(time.time() - started, 1))
     report = write_report(results, data['bin_edges'],

@@ -85,10 +85,18 @@ def write_record(runs_dir: str, seed: int, name: str, record: dict) -> str:
     return path
 
 
-def load_record(runs_dir: str, seed: int, name: str, data: dict,
-                quick: bool, fingerprint: Optional[str] = None
-                ) -> Optional[dict]:
+#: Values a record written before a field existed is taken to have.
+_RECORD_DEFAULTS = dict(backbone='r18')
+
+
+def load_record(runs_dir: str, seed: int, name: str, expect: dict,
+                fingerprint: Optional[str] = None) -> Optional[dict]:
     """The record of (``name``, ``seed``) if it exists and still holds.
+
+    Args:
+        expect: fields the record must have with these values, the identity
+            of the benchmark (e.g. ``data``, ``quick``, ``backbone``).
+        fingerprint: the config's :func:`config_fingerprint` now.
 
     Returns:
         dict | None: None when there is no record, or when its config
@@ -96,19 +104,21 @@ def load_record(runs_dir: str, seed: int, name: str, data: dict,
         the run must be redone; a line says so).
 
     Raises:
-        ValueError: the record was made on another data set or in another
-            mode (``quick``): the runs dir belongs to another benchmark.
+        ValueError: the record belongs to another benchmark (``expect``
+            differs): each needs its own runs dir.
     """
     path = record_path(runs_dir, seed, name)
     if not osp.isfile(path):
         return None
     with open(path) as file:
         record = json.load(file)
-    if record.get('data') != data or record.get('quick') != quick:
-        raise ValueError(
-            f'{path} was made with data {record.get("data")} and quick='
-            f'{record.get("quick")}, this run uses data {data} and quick='
-            f'{quick}; give each data set its own runs dir (--runs-dir)')
+    for key, value in expect.items():
+        found = record.get(key, _RECORD_DEFAULTS.get(key))
+        if found != value:
+            raise ValueError(
+                f'{path} was made with {key}={found!r}, this run has '
+                f'{key}={value!r}; give each data set and backbone its own '
+                'runs dir (--runs-dir)')
     if fingerprint is not None and record.get('fingerprint') != fingerprint:
         print(f'{path}: the config changed since this record (commit '
               f'{record.get("git_commit")}); redoing {name}, seed {seed}',

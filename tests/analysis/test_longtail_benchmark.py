@@ -142,8 +142,9 @@ def fake_benchmark(monkeypatch, tmp_path):
     def run(seeds, force=()):
         return longtail_benchmark.run_seeds(
             stages, str(tmp_path / 'work'), str(tmp_path / 'data'), seeds,
-            str(tmp_path / 'runs'), dict(preset='small', seed=0,
-                                         overrides={}), force)
+            str(tmp_path / 'runs'), dict(data=dict(
+                preset='small', seed=0, overrides={}), quick=False,
+                backbone='r18'), force)
     return fake, run, tmp_path
 
 
@@ -206,9 +207,12 @@ def test_a_changed_recipe_is_redone_and_other_data_refused(
     run([0])
     assert fake.calls == [(0, ['seesaw'], ['seesaw'])]
     assert 'the config changed since this record' in capsys.readouterr().out
-    with pytest.raises(ValueError, match='give each data set its own runs'):
-        load_record(str(root / 'runs'), 0, 'seesaw',
-                    dict(preset='small', seed=1, overrides={}), False)
+    with pytest.raises(ValueError, match='give each data set and backbone'):
+        load_record(str(root / 'runs'), 0, 'seesaw', dict(data=dict(
+            preset='small', seed=1, overrides={})))
+    with pytest.raises(ValueError, match="backbone='r18', this run has "
+                       "backbone='r50'"):
+        load_record(str(root / 'runs'), 0, 'seesaw', dict(backbone='r50'))
 
 
 def test_unknown_methods_are_refused_and_baselines_added():
@@ -269,3 +273,46 @@ def test_an_interrupted_stage_continues_from_its_last_checkpoint(tmp_path):
     assert interrupted_checkpoint(cfg) is None  # pointer to a missing file
     partial.write_bytes(b'x')
     assert interrupted_checkpoint(cfg) == str(partial)
+
+
+def _bench_cfg(name):
+    from mmengine.config import Config
+
+    from mmdet_bags.analysis.experiments import CONFIG_ROOT
+    return Config.fromfile(f'{CONFIG_ROOT}/benchmark/{name}')
+
+
+def test_configs_fit_another_generated_set():
+    from mmdet_bags.analysis.longtail_benchmark import fit_to_data
+    data = dict(class_names=[f'c{i}' for i in range(100)],
+                bin_edges=(2, 24, 243), scale_factor=0.24285)
+    adapt = fit_to_data(data)
+    bags = _bench_cfg('bags_mask-rcnn_r18_fpn_random-2k_longtail-small.py')
+    adapt(bags)
+    head = bags.model.roi_head.bbox_head
+    assert head.num_classes == 100 and tuple(head.bin_edges) == (2, 24, 243)
+    assert bags.model.roi_head.mask_head.num_classes == 100
+    assert tuple(bags.test_evaluator.bin_edges) == (2, 24, 243)
+    eight = _bench_cfg(
+        'bags_mask-rcnn_r18_fpn_decoupled-1200i-8bins_longtail-small.py')
+    adapt(eight)
+    # (5, 10, 50, 100, 500, 1000, 5000) x 0.24285, rounded half up.
+    assert tuple(eight.model.roi_head.bbox_head.bin_edges) == (
+        1, 2, 12, 24, 121, 243, 1214)
+    assert tuple(eight.test_evaluator.bin_edges) == (2, 24, 243)
+    seesaw = _bench_cfg('seesaw_mask-rcnn_r18_fpn_random-2k_longtail-small.py')
+    adapt(seesaw)
+    assert seesaw.model.roi_head.bbox_head.loss_cls.num_classes == 100
+
+
+def test_backbone_swap_builds_a_resnet50_detector():
+    from mmdet.registry import MODELS
+
+    from mmdet_bags.analysis.longtail_benchmark import use_backbone
+    cfg = _bench_cfg('softmax_mask-rcnn_r18_fpn_random-2k_longtail-small.py')
+    use_backbone('r50')(cfg)
+    model = MODELS.build(cfg.model)
+    assert model.backbone.depth == 50
+    assert model.neck.in_channels == [256, 512, 1024, 2048]
+    with pytest.raises(ValueError, match="backbone must be one of"):
+        use_backbone('r34')
