@@ -260,6 +260,16 @@ def test_quick_benchmark_runs_every_method_for_two_seeds(tmp_path, capsys):
     again = run_benchmark(work, data, quick=True, seeds=(0, 1))
     assert 'training' not in capsys.readouterr().out
     assert again['table'] == output['table']
+    # Same seed, same weights (CPU training is deterministic): softmax seed
+    # 1 trained again elsewhere; another seed gives other weights.
+    rerun = str(tmp_path / 'rerun')
+    run_benchmark(rerun, data, quick=True, seeds=(1, ), methods=['softmax'])
+    first = torch.load(f'{work}/seed1/softmax/iter_4.pth')['state_dict']
+    second = torch.load(f'{rerun}/seed1/softmax/iter_4.pth')['state_dict']
+    assert all(torch.equal(first[key], second[key]) for key in first)
+    other = torch.load(f'{work}/seed0/softmax/iter_4.pth')['state_dict']
+    assert not torch.equal(first['backbone.conv1.weight'],
+                           other['backbone.conv1.weight'])
 
 
 def test_an_interrupted_stage_continues_from_its_last_checkpoint(tmp_path):
@@ -316,3 +326,11 @@ def test_backbone_swap_builds_a_resnet50_detector():
     assert model.neck.in_channels == [256, 512, 1024, 2048]
     with pytest.raises(ValueError, match="backbone must be one of"):
         use_backbone('r34')
+
+
+def test_results_table_reads_run_records(tmp_path):
+    from mmdet_bags.analysis.results_table import load_run_metrics
+    from mmdet_bags.analysis.seeds import write_record
+    path = write_record(str(tmp_path), 0, 'softmax', dict(
+        method='softmax', metrics={'lvis/bbox_AP': 0.25}))
+    assert load_run_metrics(path) == {'lvis/bbox_AP': 0.25}
