@@ -32,13 +32,26 @@ def record_path(runs_dir: str, seed: int, name: str) -> str:
     return osp.join(runs_dir, f'seed{seed}', f'{name}.json')
 
 
+#: The config keys that MMEngine's ``Runner.from_cfg`` (and MMDetection's
+#: imports) read, less those naming the machine or the run (``work_dir``,
+#: ``load_from``, ``resume``, ``launcher``, ``visualizer``): the recipe.
+#: Helper variables of the ``_base_`` files (``bench_*``, ``paper_*``, ...)
+#: are left out, so editing an unused one does not invalidate records.
+RECIPE_KEYS = ('model', 'train_dataloader', 'val_dataloader',
+               'test_dataloader', 'train_cfg', 'val_cfg', 'test_cfg',
+               'auto_scale_lr', 'optim_wrapper', 'param_scheduler',
+               'val_evaluator', 'test_evaluator', 'default_hooks',
+               'custom_hooks', 'data_preprocessor', 'env_cfg',
+               'randomness', 'default_scope', 'custom_imports',
+               'model_wrapper_cfg')
+
+
 def config_fingerprint(cfg, data_root: str) -> str:
-    """SHA-1 of the built config without what names a machine (work dir,
-    checkpoint to load, data location): equal fingerprints mean the same
-    training and test recipe."""
-    content = cfg.to_dict()
-    for key in ('work_dir', 'load_from', 'resume', 'launcher'):
-        content.pop(key, None)
+    """SHA-1 of the built config's :data:`RECIPE_KEYS`, with the data
+    location replaced by a placeholder: equal fingerprints mean the same
+    training and test recipe on any machine."""
+    content = {key: cfg.get(key) for key in RECIPE_KEYS}
+    content = json.loads(json.dumps(content, default=str))
     text = json.dumps(content, sort_keys=True, default=str)
     text = text.replace(osp.abspath(data_root).rstrip('/'), '<data>')
     text = text.replace(data_root.rstrip('/'), '<data>')

@@ -334,3 +334,27 @@ def test_results_table_reads_run_records(tmp_path):
     path = write_record(str(tmp_path), 0, 'softmax', dict(
         method='softmax', metrics={'lvis/bbox_AP': 0.25}))
     assert load_run_metrics(path) == {'lvis/bbox_AP': 0.25}
+
+
+def test_fingerprint_is_the_recipe_only(tmp_path):
+    from mmengine.config import ConfigDict
+
+    from mmdet_bags.analysis.seeds import config_fingerprint
+
+    def cfg(**kwargs):
+        base = dict(model=dict(type='X', depth=18), work_dir='/a',
+                    load_from='/a/x.pth', bench_unused=1,
+                    train_dataloader=dict(dataset=dict(
+                        data_root=str(tmp_path / 'data'))))
+        base.update(kwargs)
+        return ConfigDict(base)
+    reference = config_fingerprint(cfg(), str(tmp_path / 'data'))
+    # Machine, run and helper variables do not count; the data location
+    # neither (the same recipe on another machine).
+    assert config_fingerprint(cfg(work_dir='/b', load_from=None,
+                                  bench_unused=2),
+                              str(tmp_path / 'data')) == reference
+    moved = cfg(train_dataloader=dict(dataset=dict(data_root='/other')))
+    assert config_fingerprint(moved, '/other') == reference
+    assert config_fingerprint(cfg(model=dict(type='X', depth=50)),
+                              str(tmp_path / 'data')) != reference
