@@ -7,7 +7,8 @@ Resumable per method and training seed: each finished run is recorded in
 docs/benchmark/runs/seed<s>/<method>.json and not redone.
     python tools/benchmark_longtail.py --seeds 0 1 2     # full run
     python tools/benchmark_longtail.py --quick --seeds 0 1   # smoke run
-    python tools/benchmark_longtail.py --seeds 0 --methods bags_decoupled_normed
+    python tools/benchmark_longtail.py --seeds 0 \\
+        --methods bags_decoupled_normed      # screen a variant on one seed
     python tools/benchmark_longtail.py --seeds 0 1 2 --report-only \\
         --report-dir docs/benchmark          # table and plots from records
     python tools/benchmark_longtail.py --seed 1 --num-classes 100 \\

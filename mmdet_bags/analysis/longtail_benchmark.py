@@ -250,7 +250,8 @@ def run_seeds(stages: Sequence[Stage], work_root: str, data_root: str,
             runs[name][seed] = record
 
         run_stages(todo, seed_root, data_root, sorted(stale), quick,
-                   log_prefix=f'[benchmark seed {seed}]', randomness=seed_randomness, adapt=adapt, on_result=keep)
+                   log_prefix=f'[benchmark seed {seed}]',
+                   randomness=seed_randomness, adapt=adapt, on_result=keep)
     return runs
 
 

@@ -22,7 +22,7 @@ import os
 import os.path as osp
 import platform
 import subprocess
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, Optional, Sequence, Union
 
 Metric = Union[float, Dict[str, object]]
 
@@ -242,18 +242,3 @@ def format_seed_values(results: Dict[str, dict],
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
-
-def list_records(runs_dir: str) -> List[dict]:
-    """Every record under ``runs_dir`` (for reports of what has run)."""
-    found = []
-    if not osp.isdir(runs_dir):
-        return found
-    for seed_dir in sorted(os.listdir(runs_dir)):
-        folder = osp.join(runs_dir, seed_dir)
-        if not (seed_dir.startswith('seed') and osp.isdir(folder)):
-            continue
-        for name in sorted(os.listdir(folder)):
-            if name.endswith('.json'):
-                with open(osp.join(folder, name)) as file:
-                    found.append(json.load(file))
-    return found
