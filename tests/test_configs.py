@@ -34,6 +34,12 @@ LVIS = {
                       logits=1236),
 }
 
+# Bins (5, 10, 50, 100, 500, 1000, 5000) of the paper's 8-bin ablation.
+LVIS_8BINS = {
+    'lvis-v1': dict(groups=(128, 72, 280, 132, 251, 83, 184, 73),
+                    logits=1203 + 1 + 1 + 8),
+}
+
 
 def config_id(path):
     return str(path.relative_to(CONFIG_ROOT))
@@ -52,6 +58,8 @@ def test_config_builds_with_the_promised_classifier(path):
     cfg.model.backbone.init_cfg = None  # no pretrained download
     cfg.load_from = None
     lvis = LVIS[match['dataset']]
+    if '8bins' in match['schedule']:  # the paper's 8-bin ablation
+        lvis = dict(lvis, **LVIS_8BINS[match['dataset']])
     is_bags = match['algorithm'] == 'bags'
     if is_bags:
         assert cfg.custom_imports['imports'] == ['mmdet_bags']
@@ -65,10 +73,15 @@ def test_config_builds_with_the_promised_classifier(path):
         assert all(head.reg_class_agnostic for head in heads)
     for head in heads:
         assert head.num_classes == lvis['classes']
+        # Opt-in variants: "normed" is MMDetection's cosine classifier.
+        assert (type(head.fc_cls).__name__ == 'NormedLinear') == (
+            'normed' in match['schedule'])
         if is_bags:
             assert type(head).__name__ == 'BAGSBBoxHead'
             assert head.fc_cls.out_features == lvis['logits']
             assert head.layout.group_sizes == lvis['groups']
+            assert head.init_cls_from_baseline == (
+                'initcls' in match['schedule'])
         else:
             assert head.fc_cls.out_features == lvis['classes'] + 1
     if 'mask' in match['detector'] or match['detector'].startswith('htc'):
@@ -77,6 +90,10 @@ def test_config_builds_with_the_promised_classifier(path):
             mask_heads = [mask_heads]
         assert all(m.num_classes == lvis['classes'] for m in mask_heads)
     dataset = cfg.train_dataloader.dataset
+    if 'sample1e-3' in match['schedule']:  # repeat-factor sampling
+        assert dataset.type == 'ClassBalancedDataset'
+        assert dataset.oversample_thr == 1e-3
+        dataset = dataset.dataset
     assert dataset.type in ('LVISV1Dataset', 'LVISV05Dataset')  # plain
     if match['schedule'].startswith('decoupled'):
         hooks = [hook['type'] for hook in cfg.get('custom_hooks', [])]
@@ -194,7 +211,14 @@ def test_benchmark_config_builds_on_the_generated_data(path, small_longtail):
     assert model.backbone.depth == 18 and head.num_classes == 120
     assert cfg.train_cfg.type == 'IterBasedTrainLoop'
     loss_type = type(head.loss_cls).__name__
-    if path.name.startswith('bags_'):
+    if path.name.startswith('bags_') and '8bins' in path.name:
+        from mmdet_bags.datasets import scaled_bin_edges
+        assert loss_type == 'GroupSoftmaxLoss'
+        assert tuple(cfg.bench_8bin_edges) == scaled_bin_edges(
+            small_longtail['scale_factor'], cfg.bench_paper_8bin_edges)
+        # The first of the 8 bins is empty on this set and dropped.
+        assert head.layout.group_sizes == (13, 34, 14, 25, 8, 19, 7)
+    elif path.name.startswith('bags_'):
         assert loss_type == 'GroupSoftmaxLoss'
         assert head.layout.group_sizes == tuple(small_longtail['group_sizes'])
     elif path.name.startswith('seesaw_'):
@@ -202,6 +226,12 @@ def test_benchmark_config_builds_on_the_generated_data(path, small_longtail):
         assert type(head.fc_cls).__name__ == 'NormedLinear'
     else:
         assert loss_type == 'CrossEntropyLoss'
+    # Opt-in variants: "normed" is MMDetection's cosine classifier (Seesaw
+    # has it too), "sample1e-3" repeat-factor sampling.
+    assert (type(head.fc_cls).__name__ == 'NormedLinear') == (
+        'normed' in path.name or path.name.startswith('seesaw_'))
+    assert (cfg.train_dataloader.dataset.type == 'ClassBalancedDataset') == \
+        ('sample1e-3' in path.name)
     if 'decoupled' not in path.name:
         assert cfg.train_cfg.max_iters == 2000  # the same budget for all
 

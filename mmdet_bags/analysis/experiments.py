@@ -64,6 +64,10 @@ def _final_checkpoint(cfg) -> str:
     return osp.join(cfg.work_dir, f'epoch_{train_cfg.max_epochs}.pth')
 
 
+#: The checkpoint a finished run of ``cfg`` leaves in its work dir.
+final_checkpoint = _final_checkpoint
+
+
 def _shrink_for_smoke_run(cfg) -> None:
     """A handful of images and iterations, same code paths."""
     for loader in ('train_dataloader', 'test_dataloader'):
@@ -83,12 +87,23 @@ def _shrink_for_smoke_run(cfg) -> None:
 
 
 def build_stage_cfg(stage: Stage, work_root: str, data_root: str,
-                    checkpoints: Dict[str, str], quick: bool = False):
-    """The stage's config, pointed at the data and work dir, ready to run."""
+                    checkpoints: Dict[str, str], quick: bool = False,
+                    randomness: Optional[dict] = None,
+                    adapt: Optional[Callable] = None):
+    """The stage's config, pointed at the data and work dir, ready to run.
+
+    ``randomness`` (e.g. ``dict(seed=1)``) updates the config's MMEngine
+    ``randomness``; ``adapt(cfg)`` may change the config further (e.g. fit
+    it to another generated set) after the data paths are set.
+    """
     from mmengine.config import Config
     cfg = Config.fromfile(config_path(stage.config))
     cfg.work_dir = osp.join(work_root, stage.name)
     point_to_data(cfg, data_root)
+    if randomness:
+        cfg.randomness = dict(cfg.get('randomness') or {}, **randomness)
+    if adapt is not None:
+        adapt(cfg)
     if stage.load_from_stage is not None:
         cfg.load_from = checkpoints[stage.load_from_stage]
     # Evaluation is a separate step on the test set (so finished stages can
@@ -140,8 +155,16 @@ def evaluate_checkpoint(cfg, checkpoint: str) -> Dict[str, float]:
 
 def run_stages(stages: Sequence[Stage], work_root: str, data_root: str,
                force: Sequence[str] = (), quick: bool = False,
-               log_prefix: str = '[experiments]') -> Dict[str, dict]:
+               log_prefix: str = '[experiments]',
+               randomness: Optional[dict] = None,
+               adapt: Optional[Callable] = None,
+               on_result: Optional[Callable[[str, dict, object], None]] = None
+               ) -> Dict[str, dict]:
     """Train (or reuse) and evaluate (or reuse) every stage in order.
+
+    ``randomness`` and ``adapt`` go to :func:`build_stage_cfg`;
+    ``on_result(name, result, cfg)`` is called as soon as a stage is done
+    (so a caller can keep it before the next stage starts).
 
     Returns:
         dict: per stage name: ``title``, ``config``, ``checkpoint``,
@@ -151,7 +174,8 @@ def run_stages(stages: Sequence[Stage], work_root: str, data_root: str,
     results: Dict[str, dict] = {}
     checkpoints: Dict[str, str] = {}
     for position, stage in enumerate(stages, start=1):
-        cfg = build_stage_cfg(stage, work_root, data_root, checkpoints, quick)
+        cfg = build_stage_cfg(stage, work_root, data_root, checkpoints, quick,
+                              randomness, adapt)
         checkpoint = _final_checkpoint(cfg)
         metrics_file = osp.join(cfg.work_dir, 'metrics.json')
         upstream_retrained = stage.load_from_stage is not None and \
@@ -182,18 +206,26 @@ def run_stages(stages: Sequence[Stage], work_root: str, data_root: str,
             title=stage.title, config=f'configs/{stage.config}',
             checkpoint=checkpoint, metrics=metrics, retrained=retrained,
             seconds=round(time.time() - started, 1))
+        if on_result is not None:
+            on_result(stage.name, results[stage.name], cfg)
     return results
 
 
 def metric(metrics: Dict[str, float], iou_type: str, name: str) -> float:
-    return metrics.get(f'lvis/{iou_type}_{name}', float('nan'))
+    """One run's value, or the mean over seeds (see
+    :mod:`mmdet_bags.analysis.seeds`); NaN if absent."""
+    from mmdet_bags.analysis.seeds import metric_mean
+    value = metrics.get(f'lvis/{iou_type}_{name}')
+    return float('nan') if value is None else metric_mean(value)
 
 
 def format_results_table(results: Dict[str, dict],
                          bin_edges: Sequence[int],
                          iou_types: Sequence[str] = ('bbox', 'segm')) -> str:
     """Markdown table: one row per stage; AP, APr/c/f, AP per bin and
-    Fixed AP (n/a where a stage's metrics lack a key)."""
+    Fixed AP (``mean ± std`` where a stage has several seeds; n/a where a
+    stage's metrics lack a key)."""
+    from mmdet_bags.analysis.seeds import format_metric
     num_bins = len(bin_edges) + 1
     names = list(TABLE_KEYS) + [f'AP{i}' for i in range(1, num_bins + 1)] + \
         list(FIXED_TABLE_KEYS)
@@ -205,11 +237,24 @@ def format_results_table(results: Dict[str, dict],
         cells = [result['title']]
         for iou_type in iou_types:
             for name in names:
-                value = metric(result['metrics'], iou_type, name)
-                cells.append('n/a' if not value >= 0 else
-                             f'{100 * value:.1f}')
+                cells.append(format_metric(
+                    result['metrics'].get(f'lvis/{iou_type}_{name}')))
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
+
+
+def _bin_errors(results: Dict[str, dict], iou_type: str,
+                num_bins: int) -> Optional[Dict[str, List[float]]]:
+    """Std over seeds of each bin's AP per stage, None if no stage has
+    several seeds (the plot then has no error bars)."""
+    from mmdet_bags.analysis.seeds import metric_std
+    errors = {}
+    for result in results.values():
+        stds = [metric_std(result['metrics'].get(f'lvis/{iou_type}_AP{i}',
+                                                 -1.0))
+                for i in range(1, num_bins + 1)]
+        errors[result['title']] = [std or 0.0 for std in stds]
+    return errors if any(any(e) for e in errors.values()) else None
 
 
 def write_report(results: Dict[str, dict], bin_edges: Sequence[int],
@@ -235,6 +280,10 @@ def write_report(results: Dict[str, dict], bin_edges: Sequence[int],
                        results=results, **(extra or {})), file, indent=1)
     norms = {}
     for result in results.values():
+        # Results of earlier sessions may come without their checkpoint.
+        if not result.get('checkpoint') or \
+                not osp.isfile(result['checkpoint']):
+            continue
         state = torch.load(result['checkpoint'], map_location='cpu')
         norms[result['title']] = classifier_class_norms(
             state['state_dict'], len(instance_counts))
@@ -250,7 +299,8 @@ def write_report(results: Dict[str, dict], bin_edges: Sequence[int],
                                for i in range(1, len(labels) + 1)]
              for result in results.values()}, labels,
             files[f'{iou_type}_bins_png'],
-            title=f'{iou_type} AP per training-instance bin')
+            title=f'{iou_type} AP per training-instance bin',
+            errors=_bin_errors(results, iou_type, len(labels)))
     return dict(table=table, files=files)
 
 

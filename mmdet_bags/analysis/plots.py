@@ -1,5 +1,5 @@
 """Plots of the demo and benchmarks: classifier weight norms and AP per bin."""
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 import torch
@@ -69,9 +69,14 @@ def plot_classifier_norms(norms_by_method: Dict[str, np.ndarray],
 
 def plot_ap_per_bin(ap_by_method: Dict[str, Sequence[float]],
                     bin_labels: Sequence[str], out_file: str,
-                    title: str = '', ylabel: str = 'AP') -> None:
+                    title: str = '', ylabel: str = 'AP',
+                    errors: Optional[Dict[str, Sequence[float]]] = None
+                    ) -> None:
     """Grouped bars: AP of each instance-count bin for each method (a
-    missing bin, reported as a negative value, is drawn as no bar)."""
+    missing bin, reported as a negative value, is drawn as no bar).
+
+    ``errors`` (same keys and lengths as ``ap_by_method``, e.g. the std over
+    training seeds) are drawn as error bars of +- that much."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -83,7 +88,12 @@ def plot_ap_per_bin(ap_by_method: Dict[str, Sequence[float]],
                   for v in ap_by_method[name]]
         positions = [b + (index - (len(methods) - 1) / 2) * width
                      for b in range(len(bin_labels))]
-        axes.bar(positions, values, width=width, label=name)
+        yerr = None
+        if errors is not None and name in errors:
+            yerr = [float(e) if v > 0 else 0.0
+                    for e, v in zip(errors[name], values)]
+        axes.bar(positions, values, width=width, label=name, yerr=yerr,
+                 capsize=2 if yerr is not None else 0)
     axes.set_xticks(range(len(bin_labels)))
     axes.set_xticklabels(bin_labels)
     axes.set_xlabel('training instances of the class (bin)')

@@ -5,6 +5,8 @@ the forms MMEngine and our tools write:
 
 * ``metrics.json`` (written by the demo and the benchmark): ``{"lvis/bbox_AP":
   ...}``;
+* a benchmark run record (``docs/benchmark/runs*/seed<s>/<method>.json``,
+  see :mod:`mmdet_bags.analysis.seeds`): its ``metrics``;
 * MMEngine's visualisation log ``<timestamp>/vis_data/scalars.json`` or the
   ``<timestamp>.json`` log of ``mim test`` / ``tools/test.py``: one JSON
   object per line, the last one holding ``lvis/...`` keys is used.
@@ -36,6 +38,18 @@ def _last_metrics_line(path: str) -> Dict[str, float]:
     return found
 
 
+def _run_record_metrics(path: str) -> Dict[str, float]:
+    """The metrics of a benchmark run record (``docs/benchmark/runs*/seed<s>/
+    <method>.json``: one JSON object with a ``metrics`` dict), else {}."""
+    try:
+        with open(path) as file:
+            record = json.load(file)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    metrics = record.get('metrics') if isinstance(record, dict) else None
+    return dict(metrics) if isinstance(metrics, dict) else {}
+
+
 def load_run_metrics(path: str) -> Dict[str, float]:
     """Metrics of one run: a work dir, a ``metrics.json`` or a JSON log.
 
@@ -46,6 +60,9 @@ def load_run_metrics(path: str) -> Dict[str, float]:
         if path.endswith('metrics.json'):
             with open(path) as file:
                 return json.load(file)
+        recorded = _run_record_metrics(path)
+        if recorded:
+            return recorded
         metrics = _last_metrics_line(path)
         if metrics:
             return metrics

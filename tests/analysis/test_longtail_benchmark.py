@@ -6,6 +6,8 @@ import pytest
 
 from mmdet_bags.analysis.longtail_benchmark import (STAGES, run_benchmark,
                                                     target_verdicts)
+from mmdet_bags.analysis.seeds import (aggregate_runs, format_metric,
+                                       format_seed_values, summarize)
 
 
 def result(title, ap, apr, apf):
@@ -18,15 +20,207 @@ def test_verdicts_apply_the_issue_targets():
     results = dict(
         softmax=result('softmax CE', 0.20, 0.01, 0.50),
         seesaw=result('Seesaw', 0.24, 0.08, 0.49),
-        bags_ok=result('BAGS a', 0.25, 0.10, 0.495),
+        bags_ok=result('BAGS a', 0.25, 0.08, 0.49),
         bags_apf=result('BAGS b', 0.25, 0.10, 0.485),
-        bags_apr=result('BAGS c', 0.25, 0.08, 0.50))
+        bags_apr=result('BAGS c', 0.25, 0.07, 0.50),
+        bags_ap=result('BAGS d', 0.235, 0.10, 0.50))
     lines = target_verdicts(results, iou_types=('bbox', ))
-    assert len(lines) == 3
-    assert lines[0].startswith('BAGS a, bbox: APr +9.0 vs softmax')
-    assert lines[0].endswith(': met')
+    assert len(lines) == 4
+    assert lines[0] == ('BAGS a, bbox: AP +1.0 and APr +0.0 vs Seesaw '
+                        '(target >= 0), APf -1.0 vs softmax (target >= -1): '
+                        'met')
     assert 'APf -1.5' in lines[1] and lines[1].endswith('NOT met')
-    assert 'APr +7.0' in lines[2] and lines[2].endswith('NOT met')
+    assert 'APr -1.0' in lines[2] and lines[2].endswith('NOT met')
+    assert 'AP -0.5' in lines[3] and lines[3].endswith('NOT met')
+
+
+def test_verdicts_compare_means_over_seeds():
+    def seeded(title, ap, apr, apf):
+        return dict(title=title, metrics={
+            'lvis/bbox_AP': summarize(ap), 'lvis/bbox_APr': summarize(apr),
+            'lvis/bbox_APf': summarize(apf)})
+    results = dict(
+        softmax=seeded('softmax CE', [0.2, 0.2], [0.0, 0.02], [0.5, 0.5]),
+        seesaw=seeded('Seesaw', [0.24, 0.24], [0.08, 0.08], [0.5, 0.5]),
+        bags=seeded('BAGS', [0.23, 0.27], [0.06, 0.10], [0.48, 0.50]))
+    line, = target_verdicts(results, iou_types=('bbox', ))
+    assert line == ('BAGS, bbox: AP +1.0 and APr +0.0 vs Seesaw (target >= '
+                    '0), APf -1.0 vs softmax (target >= -1): met')
+
+
+def test_summarize_gives_mean_sample_std_and_values():
+    summary = summarize([0.30, 0.32, 0.34])
+    assert summary['mean'] == pytest.approx(0.32)
+    assert summary['std'] == pytest.approx(0.02)  # ddof=1
+    assert summary['values'] == [0.30, 0.32, 0.34]
+    # -1 (not measurable) is kept in values, left out of mean and std.
+    assert summarize([0.4, -1.0]) == dict(mean=0.4, std=None,
+                                          values=[0.4, -1.0])
+    assert summarize([-1.0, -1.0])['mean'] == -1.0
+
+
+def test_aggregation_keeps_the_single_seed_shape():
+    def run(ap):
+        return dict(title='m', config='c', metrics={'lvis/bbox_AP': ap})
+    runs = dict(one={0: run(0.5)}, three={2: run(0.3), 0: run(0.1),
+                                          1: run(0.2)}, none={})
+    results = aggregate_runs(runs, seeds=[0, 1, 2])
+    assert set(results) == {'one', 'three'}
+    assert results['one']['seeds'] == [0]
+    assert results['one']['metrics'] == {'lvis/bbox_AP': 0.5}
+    assert results['three']['seeds'] == [0, 1, 2]
+    metric = results['three']['metrics']['lvis/bbox_AP']
+    assert metric['values'] == [0.1, 0.2, 0.3]  # in the order of seeds
+    assert metric['mean'] == pytest.approx(0.2)
+    assert metric['std'] == pytest.approx(0.1)
+    assert format_metric(metric) == '20.0 ± 10.0'
+    assert format_metric(0.5) == '50.0'
+    assert format_metric(-1.0) == 'n/a' and format_metric(None) == 'n/a'
+    table = format_seed_values(results, ['lvis/bbox_AP'])
+    assert table.splitlines()[3] == '| m | 0, 1, 2 | 10.0 / 20.0 / 30.0 |'
+
+
+def test_results_table_shows_mean_and_std():
+    from mmdet_bags.analysis.experiments import format_results_table
+    results = aggregate_runs(
+        {'x': {s: dict(title='x', config='c', metrics={
+            'lvis/bbox_AP': ap, 'lvis/bbox_APr': -1.0})
+            for s, ap in ((0, 0.30), (1, 0.34))}}, seeds=[0, 1])
+    row = format_results_table(results, (2, 20, 202), ('bbox', ))
+    assert row.splitlines()[2].startswith('| x | 32.0 ± 2.8 | n/a |')
+
+
+class FakeStages:
+    """Stands in for run_stages: records which stages it was asked to run
+    and 'trains' them by writing a final checkpoint."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, stages, work_root, data_root, force, quick,
+                 log_prefix, randomness, adapt, on_result):
+        import os
+        from mmengine.config import ConfigDict
+        self.calls.append((randomness['seed'], [s.name for s in stages],
+                           sorted(force)))
+        results = {}
+        for stage in stages:
+            cfg = ConfigDict(work_dir=os.path.join(work_root, stage.name),
+                             randomness=randomness, recipe=stage.config)
+            checkpoint = os.path.join(cfg.work_dir, 'final.pth')
+            retrained = stage.name in force or not os.path.isfile(checkpoint)
+            if retrained:
+                os.makedirs(cfg.work_dir, exist_ok=True)
+                open(checkpoint, 'w').close()
+            results[stage.name] = dict(
+                title=stage.title, config=stage.config, checkpoint=checkpoint,
+                metrics={'lvis/bbox_AP': 0.1 * randomness['seed']},
+                retrained=retrained, seconds=1.0)
+            on_result(stage.name, results[stage.name], cfg)
+        return results
+
+
+@pytest.fixture
+def fake_benchmark(monkeypatch, tmp_path):
+    import os
+
+    from mmengine.config import ConfigDict
+
+    from mmdet_bags.analysis import longtail_benchmark
+
+    def fake_cfg(stage, work_root, data_root, checkpoints, quick, randomness,
+                 adapt):
+        return ConfigDict(work_dir=os.path.join(work_root, stage.name),
+                          randomness=randomness, recipe=stage.config)
+    fake = FakeStages()
+    monkeypatch.setattr(longtail_benchmark, 'run_stages', fake)
+    monkeypatch.setattr(longtail_benchmark, 'build_stage_cfg', fake_cfg)
+    monkeypatch.setattr(longtail_benchmark, 'final_checkpoint',
+                        lambda cfg: os.path.join(cfg.work_dir, 'final.pth'))
+    stages = longtail_benchmark.select_stages(['bags_decoupled', 'seesaw'])
+
+    def run(seeds, force=()):
+        return longtail_benchmark.run_seeds(
+            stages, str(tmp_path / 'work'), str(tmp_path / 'data'), seeds,
+            str(tmp_path / 'runs'), dict(data=dict(
+                preset='small', seed=0, overrides={}), quick=False,
+                backbone='r18'), force)
+    return fake, run, tmp_path
+
+
+def test_runs_resume_per_method_and_seed(fake_benchmark):
+    fake, run, root = fake_benchmark
+    runs = run([0, 1])
+    assert fake.calls == [
+        (0, ['softmax', 'bags_decoupled', 'seesaw'], []),
+        (1, ['softmax', 'bags_decoupled', 'seesaw'], [])]
+    record = json.load(open(root / 'runs' / 'seed1' / 'seesaw.json'))
+    assert record['seed'] == 1 and record['randomness'] == dict(seed=1)
+    assert record['metrics'] == {'lvis/bbox_AP': 0.1}
+    assert record['seconds'] == 1.0 and 'git_commit' in record
+    assert 'CPU cores' in record['machine'] and record['fingerprint']
+    assert sorted(runs['seesaw']) == [0, 1]
+    # Everything recorded: nothing runs again, another seed runs alone.
+    fake.calls.clear()
+    run([0, 1, 2])
+    assert fake.calls == [(2, ['softmax', 'bags_decoupled', 'seesaw'], [])]
+
+
+def test_decoupled_run_retrains_its_baseline_without_checkpoint(
+        fake_benchmark):
+    import shutil
+    fake, run, root = fake_benchmark
+    run([0])
+    # A later session: records kept, work dirs gone, one record missing.
+    shutil.rmtree(root / 'work')
+    (root / 'runs' / 'seed0' / 'bags_decoupled.json').unlink()
+    fake.calls.clear()
+    run([0])
+    assert fake.calls == [(0, ['softmax', 'bags_decoupled'], [])]
+    # With the checkpoint there, the baseline is reused, not re-recorded.
+    (root / 'runs' / 'seed0' / 'bags_decoupled.json').unlink()
+    before = (root / 'runs' / 'seed0' / 'softmax.json').read_text()
+    fake.calls.clear()
+    run([0])
+    assert fake.calls == [(0, ['softmax', 'bags_decoupled'], [])]
+    assert (root / 'runs' / 'seed0' / 'softmax.json').read_text() == before
+
+
+def test_forcing_a_baseline_redoes_its_decoupled_run(fake_benchmark):
+    fake, run, _ = fake_benchmark
+    run([0])
+    fake.calls.clear()
+    run([0], force=['softmax'])
+    assert fake.calls == [(0, ['softmax', 'bags_decoupled'],
+                           ['bags_decoupled', 'softmax'])]
+
+
+def test_a_changed_recipe_is_redone_and_other_data_refused(
+        fake_benchmark, capsys):
+    from mmdet_bags.analysis.seeds import load_record
+    fake, run, root = fake_benchmark
+    run([0])
+    path = root / 'runs' / 'seed0' / 'seesaw.json'
+    record = json.loads(path.read_text())
+    path.write_text(json.dumps(dict(record, fingerprint='old')))
+    fake.calls.clear()
+    run([0])
+    assert fake.calls == [(0, ['seesaw'], ['seesaw'])]
+    assert 'the config changed since this record' in capsys.readouterr().out
+    with pytest.raises(ValueError, match='give each data set and backbone'):
+        load_record(str(root / 'runs'), 0, 'seesaw', dict(data=dict(
+            preset='small', seed=1, overrides={})))
+    with pytest.raises(ValueError, match="backbone='r18', this run has "
+                       "backbone='r50'"):
+        load_record(str(root / 'runs'), 0, 'seesaw', dict(backbone='r50'))
+
+
+def test_unknown_methods_are_refused_and_baselines_added():
+    from mmdet_bags.analysis.longtail_benchmark import select_stages
+    with pytest.raises(ValueError, match="unknown benchmark methods"):
+        select_stages(['bags_magic'])
+    names = [s.name for s in select_stages(['bags_decoupled_rfs'])]
+    assert names == ['softmax_rfs', 'bags_decoupled_rfs']
 
 
 def test_fixed_ap_gains_compare_both_gains_with_softmax():
@@ -46,29 +240,54 @@ def test_fixed_ap_gains_compare_both_gains_with_softmax():
 
 
 @pytest.mark.slow
-def test_quick_benchmark_runs_every_method(tmp_path):
-    output = run_benchmark(str(tmp_path / 'work'), str(tmp_path / 'data'),
-                           quick=True)
+def test_quick_benchmark_runs_every_method_for_two_seeds(tmp_path, capsys):
+    work, data = str(tmp_path / 'work'), str(tmp_path / 'data')
+    output = run_benchmark(work, data, quick=True, seeds=(0, 1))
     table = output['table'].splitlines()
     assert len(table) == 2 + len(STAGES)
     for stage in STAGES:
         assert any(line.startswith(f'| {stage.title} |') for line in table)
-    data = json.load(open(output['files']['table_json']))
-    assert data['quick'] is True
-    assert len([line for line in data['verdicts']
+    data_json = json.load(open(output['files']['table_json']))
+    assert data_json['quick'] is True
+    assert len([line for line in data_json['verdicts']
                 if not line.startswith('Fixed AP')]) == 6
-    assert data['bin_edges'] == [2, 20, 202]
+    assert data_json['bin_edges'] == [2, 20, 202]
+    assert data_json['seeds'] == [0, 1]
+    for name, result in data_json['results'].items():
+        assert result['seeds'] == [0, 1]
+        ap = result['metrics']['lvis/bbox_AP']
+        assert set(ap) == {'mean', 'std', 'values'} and len(ap['values']) == 2
+        for seed in (0, 1):
+            record = json.load(open(tmp_path / 'work' / 'runs' /
+                                    f'seed{seed}' / f'{name}.json'))
+            assert record['metrics']['lvis/bbox_AP'] == ap['values'][seed]
+            assert record['randomness']['seed'] == seed
     for key in ('norms_png', 'bbox_bins_png', 'segm_bins_png'):
         assert open(output['files'][key], 'rb').read(4) == b'\x89PNG'
+    assert 'Each seed' in open(output['files']['table_md']).read()
     # The decoupled methods started from their own baselines.
     import torch
-    results = output['results']
     for decoupled, baseline in (('bags_decoupled', 'softmax'),
                                 ('bags_decoupled_rfs', 'softmax_rfs')):
-        a = torch.load(results[decoupled]['checkpoint'])['state_dict']
-        b = torch.load(results[baseline]['checkpoint'])['state_dict']
+        a = torch.load(f'{work}/seed1/{decoupled}/iter_4.pth')['state_dict']
+        b = torch.load(f'{work}/seed1/{baseline}/iter_4.pth')['state_dict']
         assert torch.equal(a['backbone.conv1.weight'],
                            b['backbone.conv1.weight'])
+    # A second invocation trains nothing: every run is recorded.
+    capsys.readouterr()
+    again = run_benchmark(work, data, quick=True, seeds=(0, 1))
+    assert 'training' not in capsys.readouterr().out
+    assert again['table'] == output['table']
+    # Same seed, same weights (CPU training is deterministic): softmax seed
+    # 1 trained again elsewhere; another seed gives other weights.
+    rerun = str(tmp_path / 'rerun')
+    run_benchmark(rerun, data, quick=True, seeds=(1, ), methods=['softmax'])
+    first = torch.load(f'{work}/seed1/softmax/iter_4.pth')['state_dict']
+    second = torch.load(f'{rerun}/seed1/softmax/iter_4.pth')['state_dict']
+    assert all(torch.equal(first[key], second[key]) for key in first)
+    other = torch.load(f'{work}/seed0/softmax/iter_4.pth')['state_dict']
+    assert not torch.equal(first['backbone.conv1.weight'],
+                           other['backbone.conv1.weight'])
 
 
 def test_an_interrupted_stage_continues_from_its_last_checkpoint(tmp_path):
@@ -82,3 +301,78 @@ def test_an_interrupted_stage_continues_from_its_last_checkpoint(tmp_path):
     assert interrupted_checkpoint(cfg) is None  # pointer to a missing file
     partial.write_bytes(b'x')
     assert interrupted_checkpoint(cfg) == str(partial)
+
+
+def _bench_cfg(name):
+    from mmengine.config import Config
+
+    from mmdet_bags.analysis.experiments import CONFIG_ROOT
+    return Config.fromfile(f'{CONFIG_ROOT}/benchmark/{name}')
+
+
+def test_configs_fit_another_generated_set():
+    from mmdet_bags.analysis.longtail_benchmark import fit_to_data
+    data = dict(class_names=[f'c{i}' for i in range(100)],
+                bin_edges=(2, 24, 243), scale_factor=0.24285)
+    adapt = fit_to_data(data)
+    bags = _bench_cfg('bags_mask-rcnn_r18_fpn_random-2k_longtail-small.py')
+    adapt(bags)
+    head = bags.model.roi_head.bbox_head
+    assert head.num_classes == 100 and tuple(head.bin_edges) == (2, 24, 243)
+    assert bags.model.roi_head.mask_head.num_classes == 100
+    assert tuple(bags.test_evaluator.bin_edges) == (2, 24, 243)
+    eight = _bench_cfg(
+        'bags_mask-rcnn_r18_fpn_decoupled-1200i-8bins_longtail-small.py')
+    adapt(eight)
+    # (5, 10, 50, 100, 500, 1000, 5000) x 0.24285, rounded half up.
+    assert tuple(eight.model.roi_head.bbox_head.bin_edges) == (
+        1, 2, 12, 24, 121, 243, 1214)
+    assert tuple(eight.test_evaluator.bin_edges) == (2, 24, 243)
+    seesaw = _bench_cfg('seesaw_mask-rcnn_r18_fpn_random-2k_longtail-small.py')
+    adapt(seesaw)
+    assert seesaw.model.roi_head.bbox_head.loss_cls.num_classes == 100
+
+
+def test_backbone_swap_builds_a_resnet50_detector():
+    from mmdet.registry import MODELS
+
+    from mmdet_bags.analysis.longtail_benchmark import use_backbone
+    cfg = _bench_cfg('softmax_mask-rcnn_r18_fpn_random-2k_longtail-small.py')
+    use_backbone('r50')(cfg)
+    model = MODELS.build(cfg.model)
+    assert model.backbone.depth == 50
+    assert model.neck.in_channels == [256, 512, 1024, 2048]
+    with pytest.raises(ValueError, match="backbone must be one of"):
+        use_backbone('r34')
+
+
+def test_results_table_reads_run_records(tmp_path):
+    from mmdet_bags.analysis.results_table import load_run_metrics
+    from mmdet_bags.analysis.seeds import write_record
+    path = write_record(str(tmp_path), 0, 'softmax', dict(
+        method='softmax', metrics={'lvis/bbox_AP': 0.25}))
+    assert load_run_metrics(path) == {'lvis/bbox_AP': 0.25}
+
+
+def test_fingerprint_is_the_recipe_only(tmp_path):
+    from mmengine.config import ConfigDict
+
+    from mmdet_bags.analysis.seeds import config_fingerprint
+
+    def cfg(**kwargs):
+        base = dict(model=dict(type='X', depth=18), work_dir='/a',
+                    load_from='/a/x.pth', bench_unused=1,
+                    train_dataloader=dict(dataset=dict(
+                        data_root=str(tmp_path / 'data'))))
+        base.update(kwargs)
+        return ConfigDict(base)
+    reference = config_fingerprint(cfg(), str(tmp_path / 'data'))
+    # Machine, run and helper variables do not count; the data location
+    # neither (the same recipe on another machine).
+    assert config_fingerprint(cfg(work_dir='/b', load_from=None,
+                                  bench_unused=2),
+                              str(tmp_path / 'data')) == reference
+    moved = cfg(train_dataloader=dict(dataset=dict(data_root='/other')))
+    assert config_fingerprint(moved, '/other') == reference
+    assert config_fingerprint(cfg(model=dict(type='X', depth=50)),
+                              str(tmp_path / 'data')) != reference
