@@ -4,6 +4,8 @@ from typing import Dict, Sequence
 import numpy as np
 import torch
 
+from mmdet_bags.grouping import bins
+
 
 def classifier_class_norms(state_dict: Dict[str, torch.Tensor],
                            num_classes: int,
@@ -97,11 +99,7 @@ def plot_ap_per_bin(ap_by_method: Dict[str, Sequence[float]],
 
 def bin_labels(bin_edges: Sequence[int]) -> list:
     """``['AP1 [0, 2)', 'AP2 [2, 19)', ...]`` for the plots and tables."""
-    lows = (0, ) + tuple(bin_edges)
-    highs = tuple(bin_edges) + (None, )
-    return [
-        f'AP{i} [{low}, {"inf" if high is None else high})'
-        for i, (low, high) in enumerate(zip(lows, highs), start=1)
-    ]
+    return [f'AP{i} {span}'
+            for i, span in enumerate(bins.bin_labels(bin_edges), start=1)]
 
 

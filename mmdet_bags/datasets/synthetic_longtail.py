@@ -57,7 +57,6 @@ its versions).
 
 This module imports no model code (only numpy, OpenCV, pycocotools, tqdm).
 """
-import bisect
 import dataclasses
 import itertools
 import json
@@ -72,14 +71,14 @@ import numpy as np
 import pycocotools.mask as mask_utils
 from tqdm import tqdm
 
+from ..grouping.bins import DEFAULT_BIN_EDGES, bin_sizes
+
 #: Version of what this module writes; part of the settings that decide
 #: whether an existing output can be reused.
 FORMAT_VERSION = 1
 
-#: BAGS default instance-count bin edges, as in LVIS (same values as
-#: ``mmdet_bags.grouping.DEFAULT_BIN_EDGES``, repeated here so this module
-#: stays free of torch and model code).
-LVIS_BIN_EDGES: Tuple[int, ...] = (10, 100, 1000)
+#: BAGS default instance-count bin edges, as in LVIS.
+LVIS_BIN_EDGES: Tuple[int, ...] = DEFAULT_BIN_EDGES
 
 #: LVIS frequency classes by number of training images containing the class:
 #: 'r' for 1-10 images, 'c' for 11-100, 'f' for more than 100.
@@ -404,17 +403,6 @@ def scaled_bin_edges(scale_factor: float,
             scaled = max(scaled, edges[-1] + 1)
         edges.append(scaled)
     return tuple(edges)
-
-
-def bin_sizes(instance_counts: Sequence[int],
-              bin_edges: Sequence[int]) -> Tuple[int, ...]:
-    """Classes per bin; class with ``n`` instances is in bin
-    ``bisect_right(bin_edges, n)`` (as :class:`~mmdet_bags.grouping.
-    GroupLayout` bins them), giving ``len(bin_edges) + 1`` bins."""
-    sizes = [0] * (len(bin_edges) + 1)
-    for count in instance_counts:
-        sizes[bisect.bisect_right(list(bin_edges), int(count))] += 1
-    return tuple(sizes)
 
 
 def lvis_frequency(image_count: int) -> str:
