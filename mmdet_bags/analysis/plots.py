@@ -5,6 +5,7 @@ import numpy as np
 import torch
 
 from mmdet_bags.grouping import bins
+from mmdet_bags.grouping.layout import layout_from_state_dict
 
 
 def classifier_class_norms(state_dict: Dict[str, torch.Tensor],
@@ -21,14 +22,9 @@ def classifier_class_norms(state_dict: Dict[str, torch.Tensor],
     Returns:
         np.ndarray: ``(C,)`` norms.
     """
-    from mmdet_bags.grouping import GroupLayout
-    from mmdet_bags.grouping.layout import STATE_KEYS
     weight = state_dict[prefix + 'fc_cls.weight'].float()
-    if all(prefix + 'loss_cls.' + key in state_dict for key in STATE_KEYS):
-        layout = GroupLayout.from_state_tensors({
-            key: state_dict[prefix + 'loss_cls.' + key]
-            for key in STATE_KEYS
-        })
+    layout = layout_from_state_dict(state_dict, prefix + 'loss_cls.')
+    if layout is not None:
         rows = layout.class_columns
     else:
         if weight.size(0) not in (num_classes + 1, num_classes + 2):

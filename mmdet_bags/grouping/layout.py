@@ -32,7 +32,7 @@ positions ``1..`` are its own entries (background for group 0, the group's
 classes in ascending label order for ``k >= 1``).
 """
 import numbers
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 
@@ -296,3 +296,33 @@ class GroupLayout:
 
 LayoutLike = Union[GroupLayout, str, dict, Sequence[int]]
 
+
+def layout_from_state_dict(state_dict: Mapping[str, torch.Tensor],
+                           prefix: str = '') -> Optional[GroupLayout]:
+    """The layout a BAGS loss saved in a state dict, or None if it has none.
+
+    A ``GroupSoftmaxLoss`` keeps its layout as the buffers
+    :data:`STATE_KEYS`, so a checkpoint carries its groups; this is the one
+    reader of them (for the loss, the head and the tools).
+
+    Args:
+        state_dict: a model's (or checkpoint's) state dict.
+        prefix: the loss's key prefix, e.g. ``'roi_head.bbox_head.loss_cls.'``
+            (a cascade stage: ``'roi_head.bbox_head.2.loss_cls.'``).
+
+    Returns:
+        GroupLayout or None: None when a key of :data:`STATE_KEYS` is missing
+        under ``prefix`` (e.g. an ordinary softmax checkpoint).
+
+    Raises:
+        ValueError: the keys are there but hold no valid layout, naming the
+            prefix.
+    """
+    if not all(prefix + name in state_dict for name in STATE_KEYS):
+        return None
+    try:
+        return GroupLayout.from_state_tensors(
+            {name: state_dict[prefix + name] for name in STATE_KEYS})
+    except ValueError as error:
+        raise ValueError(f'the state dict holds invalid BAGS groups at '
+                         f'{prefix}*: {error}') from None
