@@ -8,7 +8,7 @@ import torch
 
 from detection_helpers import generate_tiny_longtail, tiny_cfg
 from mmdet_bags.engine import CheckGroupClassesHook
-from mmdet_bags.engine.hooks import group_class_mismatch
+from mmdet_bags.grouping import class_name_mismatch
 from mmdet_bags.models.losses import GroupSoftmaxLoss
 
 CONFIG = (Path(__file__).parents[1] / 'configs' / 'bags' /
@@ -42,7 +42,7 @@ def dataset_with(classes):
      "in the groups: ['x']"),
 ])
 def test_mismatch_rules(groups, classes, file_order, expected):
-    reason = group_class_mismatch(groups, classes, file_order)
+    reason = class_name_mismatch(groups, classes, any_order=file_order)
     if expected is None:
         assert reason is None
     else:

@@ -4,9 +4,10 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmdet_bags.grouping import (BUILTIN_TABLES, CategoryTable, GroupLayout,
-                                 bin_of_count,
+                                 bin_labels, bin_sizes,
                                  count_instances_in_annotation_file,
-                                 load_builtin_table, validate_bin_edges)
+                                 format_interval, load_builtin_table,
+                                 validate_bin_edges)
 
 FREQUENCIES = ('r', 'c', 'f')
 
@@ -64,9 +65,8 @@ def format_group_table(layout: GroupLayout, rows: List[Dict[str, object]]
         header += ['r', 'c', 'f']
     lines = [header]
     for row in rows:
-        low, high = row['count_range']
         line = [
-            str(row['group']), f'[{low}, {"inf" if high is None else high})',
+            str(row['group']), format_interval(*row['count_range']),
             str(row['num_classes']), f'{row["min_count"]}..{row["max_count"]}',
             str(row['num_instances'])
         ]
@@ -95,11 +95,8 @@ def plot_group_histogram(layout: GroupLayout, out_file: str,
     import matplotlib.pyplot as plt
 
     rows = summarize_groups(layout, frequencies)
-    labels = []
-    for row in rows:
-        low, high = row['count_range']
-        labels.append(f'group {row["group"]}\n[{low}, '
-                      f'{"inf" if high is None else high})')
+    labels = [f'group {row["group"]}\n' + format_interval(*row['count_range'])
+              for row in rows]
     figure, axes = plt.subplots(figsize=(1.6 * len(rows) + 2, 4))
     positions = range(len(rows))
     if frequencies is not None:
@@ -145,20 +142,15 @@ def check_bin_edges(instance_counts: Sequence[int], bin_edges: Sequence[int],
     if min_group_classes is None:
         min_group_classes = default_min_group_classes(len(instance_counts))
     edges = validate_bin_edges(bin_edges)
-    sizes = [0] * (len(edges) + 1)
-    for count in instance_counts:
-        sizes[bin_of_count(count, edges)] += 1
     problems = []
-    for index, size in enumerate(sizes):
-        low = 0 if index == 0 else edges[index - 1]
-        high = edges[index] if index < len(edges) else 'inf'
+    for span, size in zip(bin_labels(edges),
+                          bin_sizes(instance_counts, edges)):
         if size == 0:
-            problems.append(f'bin [{low}, {high}) is empty (no class has '
-                            'that many training instances): its group is '
-                            'dropped')
+            problems.append(f'bin {span} is empty (no class has that many '
+                            'training instances): its group is dropped')
         elif size < min_group_classes:
-            problems.append(f'bin [{low}, {high}) holds only {size} '
-                            f'classes (< {min_group_classes})')
+            problems.append(f'bin {span} holds only {size} classes '
+                            f'(< {min_group_classes})')
     return problems
 
 

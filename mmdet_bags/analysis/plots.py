@@ -4,6 +4,9 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 import torch
 
+from mmdet_bags.grouping import bins
+from mmdet_bags.grouping.layout import layout_from_state_dict
+
 
 def classifier_class_norms(state_dict: Dict[str, torch.Tensor],
                            num_classes: int,
@@ -19,14 +22,9 @@ def classifier_class_norms(state_dict: Dict[str, torch.Tensor],
     Returns:
         np.ndarray: ``(C,)`` norms.
     """
-    from mmdet_bags.grouping import GroupLayout
-    from mmdet_bags.grouping.layout import STATE_KEYS
     weight = state_dict[prefix + 'fc_cls.weight'].float()
-    if all(prefix + 'loss_cls.' + key in state_dict for key in STATE_KEYS):
-        layout = GroupLayout.from_state_tensors({
-            key: state_dict[prefix + 'loss_cls.' + key]
-            for key in STATE_KEYS
-        })
+    layout = layout_from_state_dict(state_dict, prefix + 'loss_cls.')
+    if layout is not None:
         rows = layout.class_columns
     else:
         if weight.size(0) not in (num_classes + 1, num_classes + 2):
@@ -107,11 +105,7 @@ def plot_ap_per_bin(ap_by_method: Dict[str, Sequence[float]],
 
 def bin_labels(bin_edges: Sequence[int]) -> list:
     """``['AP1 [0, 2)', 'AP2 [2, 19)', ...]`` for the plots and tables."""
-    lows = (0, ) + tuple(bin_edges)
-    highs = tuple(bin_edges) + (None, )
-    return [
-        f'AP{i} [{low}, {"inf" if high is None else high})'
-        for i, (low, high) in enumerate(zip(lows, highs), start=1)
-    ]
+    return [f'AP{i} {span}'
+            for i, span in enumerate(bins.bin_labels(bin_edges), start=1)]
 
 

@@ -39,7 +39,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .synthetic_longtail import bin_sizes
+from ..grouping.bins import bin_labels, bin_sizes
 
 #: COCO-LT's bins of training instances: [1, 20), [20, 400), [400, 8000),
 #: [8000, inf) (as BAGS bin edges; the first bin starts at 0 in BAGS).
@@ -183,9 +183,7 @@ def format_summary(result: Dict[str, Any],
     """A few lines on a :func:`build_coco_lt` result."""
     info = result['info']['coco_lt']
     selected = [c['selected'] for c in info['categories']]
-    lows = (0, ) + tuple(bin_edges)
-    spans = [f'[{low}, {high})' for low, high in zip(lows, bin_edges)] + \
-        [f'[{bin_edges[-1]}, inf)']
+    spans = bin_labels(bin_edges)
     sizes = bin_sizes(selected, bin_edges)
     present = [count for count in selected if count]
     return '\n'.join([

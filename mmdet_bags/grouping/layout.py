@@ -11,8 +11,9 @@ Conventions (MMDetection 3.x):
 * labels ``0 .. C-1`` are the foreground classes in dataset order, label
   ``C`` is background;
 * a class with ``n`` training instances falls in bin
-  ``bisect_right(bin_edges, n)``; with the default edges ``(10, 100, 1000)``
-  the bins are ``[0, 10)``, ``[10, 100)``, ``[100, 1000)``, ``[1000, inf)``;
+  ``bisect_right(bin_edges, n)`` (:mod:`~mmdet_bags.grouping.bins`); with
+  the default edges ``(10, 100, 1000)`` the bins are ``[0, 10)``,
+  ``[10, 100)``, ``[100, 1000)``, ``[1000, inf)``;
 * **empty bins are dropped**: group ``k >= 1`` is the ``k``-th *non-empty*
   bin in ascending order, so every group has at least one class and the
   classifier has no dead softmax. With LVIS and the default edges no bin is
@@ -30,13 +31,13 @@ group's extra entry ("foreground" for group 0, "others" for ``k >= 1``) and
 positions ``1..`` are its own entries (background for group 0, the group's
 classes in ascending label order for ``k >= 1``).
 """
-import bisect
 import numbers
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 
-DEFAULT_BIN_EDGES: Tuple[int, ...] = (10, 100, 1000)
+from .bins import (DEFAULT_BIN_EDGES, bin_interval, bin_of_count,
+                   format_interval, validate_bin_edges)
 
 #: Keys of the tensors that carry a layout in a module's state dict.
 STATE_KEYS: Tuple[str, ...] = ('instance_counts', 'bin_edges')
@@ -51,48 +52,6 @@ def _as_count(value, what: str) -> int:
         raise ValueError(f'{what} must be a non-negative integer, got '
                          f'{value!r}')
     return int(value)
-
-
-def bin_of_count(instance_count: int, bin_edges: Sequence[int]) -> int:
-    """Bin index of a class with ``instance_count`` training instances.
-
-    ``bisect_right``: a count equal to an edge belongs to the bin that starts
-    at that edge. The one binning rule of the package (groups and per-bin AP).
-    """
-    return bisect.bisect_right(bin_edges, instance_count)
-
-
-def validate_bin_edges(bin_edges: Sequence[int]) -> Tuple[int, ...]:
-    """Check that bin edges are positive integers in strictly ascending order.
-
-    Returns:
-        tuple[int]: the edges as Python ints.
-
-    Raises:
-        ValueError: naming the offending edges.
-    """
-    if isinstance(bin_edges, (str, bytes)) or not isinstance(
-            bin_edges, Sequence) and not isinstance(bin_edges, torch.Tensor):
-        raise ValueError('bin_edges must be a sequence of positive integers '
-                         f'such as (10, 100, 1000), got {bin_edges!r}')
-    edges = tuple(bin_edges.tolist() if isinstance(bin_edges, torch.Tensor)
-                  else bin_edges)
-    if not edges:
-        raise ValueError('bin_edges must hold at least one edge, e.g. (100,) '
-                         'for two bins; got an empty sequence')
-    checked = []
-    for edge in edges:
-        if isinstance(edge, bool) or not isinstance(edge, numbers.Real) \
-                or edge != edge or int(edge) != edge or edge <= 0:
-            raise ValueError(
-                'bin_edges must be positive integers (instance counts), got '
-                f'{edge!r} in {edges!r}')
-        checked.append(int(edge))
-    for low, high in zip(checked, checked[1:]):
-        if high <= low:
-            raise ValueError('bin_edges must be strictly ascending without '
-                             f'duplicates, got {edges!r}')
-    return tuple(checked)
 
 
 class GroupLayout:
@@ -253,11 +212,7 @@ class GroupLayout:
         if group == 0:
             raise ValueError('group 0 (background) has no count range')
         self._check_group(group)
-        bin_index = self.group_bins[group - 1]
-        low = 0 if bin_index == 0 else self.bin_edges[bin_index - 1]
-        high = (self.bin_edges[bin_index]
-                if bin_index < len(self.bin_edges) else None)
-        return low, high
+        return bin_interval(self.group_bins[group - 1], self.bin_edges)
 
     def _check_group(self, group: int) -> None:
         if not 0 <= group < self.num_groups:
@@ -311,8 +266,7 @@ class GroupLayout:
         """One line: classes, groups with their sizes and count ranges."""
         parts = []
         for group in range(1, self.num_groups):
-            low, high = self.group_count_range(group)
-            span = f'[{low}, {high})' if high is not None else f'[{low}, inf)'
+            span = format_interval(*self.group_count_range(group))
             parts.append(f'{self.group_sizes[group - 1]} in {span}')
         return (f'{self.num_classes} classes, {self.num_groups - 1} '
                 f'foreground groups ({", ".join(parts)}), bin_edges='
@@ -341,3 +295,34 @@ class GroupLayout:
 
 
 LayoutLike = Union[GroupLayout, str, dict, Sequence[int]]
+
+
+def layout_from_state_dict(state_dict: Mapping[str, torch.Tensor],
+                           prefix: str = '') -> Optional[GroupLayout]:
+    """The layout a BAGS loss saved in a state dict, or None if it has none.
+
+    A ``GroupSoftmaxLoss`` keeps its layout as the buffers
+    :data:`STATE_KEYS`, so a checkpoint carries its groups; this is the one
+    reader of them (for the loss, the head and the tools).
+
+    Args:
+        state_dict: a model's (or checkpoint's) state dict.
+        prefix: the loss's key prefix, e.g. ``'roi_head.bbox_head.loss_cls.'``
+            (a cascade stage: ``'roi_head.bbox_head.2.loss_cls.'``).
+
+    Returns:
+        GroupLayout or None: None when a key of :data:`STATE_KEYS` is missing
+        under ``prefix`` (e.g. an ordinary softmax checkpoint).
+
+    Raises:
+        ValueError: the keys are there but hold no valid layout, naming the
+            prefix.
+    """
+    if not all(prefix + name in state_dict for name in STATE_KEYS):
+        return None
+    try:
+        return GroupLayout.from_state_tensors(
+            {name: state_dict[prefix + name] for name in STATE_KEYS})
+    except ValueError as error:
+        raise ValueError(f'the state dict holds invalid BAGS groups at '
+                         f'{prefix}*: {error}') from None

@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+from .class_names import canonical_class_name, class_name_mismatch
 from .layout import DEFAULT_BIN_EDGES, GroupLayout
 
 #: Built-in tables: name -> package data file.
@@ -24,18 +25,6 @@ BUILTIN_TABLES: Dict[str, str] = {
     'lvis_v1': 'lvis_v1_train_categories.json',
     'lvis_v0.5': 'lvis_v0.5_train_categories.json',
 }
-
-# MMDetection's LVIS class names differ from the LVIS files in one name
-# ('stereo' is misspelled 'stero' in LVIS); both spellings mean one class.
-_NAME_ALIASES: Dict[str, str] = {
-    'speaker_(stero_equipment)': 'speaker_(stereo_equipment)',
-}
-
-
-def canonical_class_name(name: str) -> str:
-    """The name used to match class names across LVIS files and MMDetection."""
-    return _NAME_ALIASES.get(name, name)
-
 
 @dataclass(frozen=True)
 class CategoryTable:
@@ -91,21 +80,13 @@ def load_builtin_table(name: str) -> CategoryTable:
 def check_class_names(table: CategoryTable,
                       classes: Sequence[str]) -> None:
     """Raise if ``classes`` (e.g. a dataset's ``METAINFO['classes']``) are not
-    the table's classes in the same order (allowing for known aliases)."""
-    expected = [canonical_class_name(name) for name in table.names]
-    given = [canonical_class_name(name) for name in classes]
-    if expected == given:
-        return
-    if len(expected) != len(given):
-        raise ValueError(f'{table.source} has {len(expected)} classes but the '
-                         f'dataset has {len(given)}')
-    mismatches = [(label, want, got)
-                  for label, (want, got) in enumerate(zip(expected, given))
-                  if want != got]
-    shown = '; '.join(f'label {label}: {got!r} where {table.source} has '
-                      f'{want!r}' for label, want, got in mismatches[:3])
-    raise ValueError(f'the dataset classes do not match {table.source} in '
-                     f'{len(mismatches)} places ({shown})')
+    the table's classes in the same order (see
+    :func:`~mmdet_bags.grouping.class_names.class_name_mismatch`)."""
+    reason = class_name_mismatch(table.names, classes,
+                                 expected_in=table.source)
+    if reason is not None:
+        raise ValueError(f'the dataset classes do not match {table.source}: '
+                         f'{reason}')
 
 
 class _JsonStream:

@@ -14,13 +14,13 @@ import pytest
 from pycocotools import mask as mask_utils
 
 from mmdet_bags.datasets import (COLOURS, LVIS_BIN_EDGES, PRESETS,
-                                 bin_sizes, class_catalogue,
-                                 generate_longtail_lvis, lvis_frequency,
-                                 lvis_v1_instance_counts,
+                                 class_catalogue, generate_longtail_lvis,
+                                 lvis_frequency, lvis_v1_instance_counts,
                                  pick_long_tail_counts,
                                  plan_long_tail_dataset, render_image,
                                  rescale_counts, resolve_settings,
                                  scaled_bin_edges)
+from mmdet_bags.grouping import bin_sizes
 
 TOOL = (Path(__file__).parents[2] / 'tools' / 'dataset_converters' /
         'generate_longtail_lvis.py')
@@ -222,6 +222,44 @@ def test_same_seed_same_bytes_different_seed_different(dataset, tmp_path):
     other = generate(tmp_path / 'other', seed=1)
     assert Path(other['train_ann_file']).read_bytes() != Path(
         dataset['train_ann_file']).read_bytes()
+
+
+# SHA-256 of the files generate() writes, made by the generator before it
+# became the synthetic/ subpackage: the same settings and seed must keep
+# giving these bytes. numpy does not promise the same random streams across
+# versions (nor OpenCV the same drawing), so the digests are pinned for the
+# versions of requirements/constraints.txt.
+PINNED_VERSIONS = dict(numpy='2.4.6', cv2='5.0.0')
+PINNED_DIGESTS = {
+    'train_ann_file':
+    '72f78847ebaf0e072d301018c50f8468334c61b4fd29e89a9aef60154c1b37b8',
+    'val_ann_file':
+    'c6f25e11064127bac23b776111827d084cab263fa13d974f1db6be291d81fdf2',
+    'train_img_dir':
+    'ac465b09462c8bcf4dfbd5fb9e1c1620728885ef9bdafcd0efe74368840a54e6',
+    'val_img_dir':
+    'defe41c7db4c99d4603d837b2a98b6acf7199113934f97ec100bdaf8d48e3531',
+}
+
+
+def test_output_bytes_are_pinned(dataset):
+    import hashlib
+
+    import cv2
+    installed = dict(numpy=np.__version__, cv2=cv2.__version__)
+    if installed != PINNED_VERSIONS:
+        pytest.skip(f'digests pinned for {PINNED_VERSIONS}, have {installed}')
+    digests = {}
+    for key in ('train_ann_file', 'val_ann_file'):
+        digests[key] = hashlib.sha256(
+            Path(dataset[key]).read_bytes()).hexdigest()
+    for key in ('train_img_dir', 'val_img_dir'):
+        digest = hashlib.sha256()
+        for path in sorted(Path(dataset[key]).iterdir()):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+        digests[key] = digest.hexdigest()
+    assert digests == PINNED_DIGESTS
 
 
 def test_existing_output_is_reused_unless_forced(tmp_path, capsys):

@@ -135,6 +135,25 @@ def test_serialisation_round_trips():
     assert GroupLayout.from_state_tensors(tensors) == layout
 
 
+def test_layout_from_state_dict_reads_the_buffers_under_a_prefix():
+    from mmdet_bags.grouping.layout import layout_from_state_dict
+    layout = GroupLayout.from_counts(HAND_COUNTS, (10, 100))
+    prefix = 'roi_head.bbox_head.2.loss_cls.'
+    state = {prefix + key: tensor
+             for key, tensor in layout.state_tensors().items()}
+    state['roi_head.bbox_head.2.fc_cls.weight'] = torch.zeros(3, 2)
+    loaded = layout_from_state_dict(state, prefix)
+    assert loaded == layout and loaded.bin_edges == (10, 100)
+    # Another stage, or an ordinary softmax checkpoint: no groups.
+    assert layout_from_state_dict(state, 'roi_head.bbox_head.loss_cls.') \
+        is None
+    state[prefix + 'bin_edges'] = torch.tensor([100, 10])
+    with pytest.raises(ValueError, match='invalid BAGS groups at '
+                       r'roi_head\.bbox_head\.2\.loss_cls\.\*: bin_edges '
+                       'must be strictly ascending'):
+        layout_from_state_dict(state, prefix)
+
+
 def test_from_dict_checks_its_group_sizes():
     data = GroupLayout.from_counts(HAND_COUNTS).to_dict()
     data['group_sizes'] = [1, 1, 1, 3]

@@ -164,9 +164,11 @@ def test_builtin_with_wrong_dataset_classes_is_refused():
     table = load_builtin_table('lvis_v1')
     classes = list(table.names)
     classes[10], classes[11] = classes[11], classes[10]
-    with pytest.raises(ValueError, match='do not match.*2 places.*label 10'):
+    with pytest.raises(ValueError, match='do not match.*another order, 2 '
+                       "labels differ: label 10 is"):
         build_group_layout('lvis_v1', classes=classes)
-    with pytest.raises(ValueError, match='1203 classes but the dataset has 3'):
+    with pytest.raises(ValueError, match="1203 classes in built-in table "
+                       "'lvis_v1' but 3 in the dataset"):
         build_group_layout('lvis_v1', classes=('a', 'b', 'c'))
 
 

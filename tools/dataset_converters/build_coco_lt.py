@@ -20,6 +20,7 @@ import os.path as osp
 import sys
 import time
 
+from mmdet_bags.datasets import write_json
 from mmdet_bags.datasets.coco_lt import build_coco_lt, format_summary
 
 
@@ -71,10 +72,7 @@ def main(argv=None) -> int:
         print(f'error: {args.source}: {error}', file=sys.stderr)
         return 2
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    temporary = args.out + '.tmp'
-    with open(temporary, 'w') as file:
-        json.dump(result, file, separators=(',', ':'))
-    os.replace(temporary, args.out)  # never leave a half-written file
+    write_json(args.out, result)
     print(format_summary(result))
     print(f'written to {args.out} (seed {args.seed})')
     return 0

@@ -3,7 +3,7 @@
 
 Classes are colour/texture/shape combinations; training instance counts
 follow the LVIS v1 long tail, rescaled (see
-``mmdet_bags/datasets/synthetic_longtail.py``). The same preset, settings and
+``mmdet_bags/datasets/synthetic/``). The same preset, settings and
 seed always give the same files; an existing complete output with the same
 settings and seed is reused unless ``--force``.
 

@@ -1,5 +1,4 @@
-from .check_group_classes_hook import (CheckGroupClassesHook,
-                                       group_class_mismatch)
+from .check_group_classes_hook import CheckGroupClassesHook
 from .finetune_from_other_classes_hook import (
     FinetuneFromOtherClassesHook, class_dependent_mismatches)
 from .random_state_hook import (RandomStateHook, capture_random_state,
@@ -9,7 +8,7 @@ from .train_classifier_only_hook import (TrainClassifierOnlyHook,
                                          keep_normalization_statistics)
 
 __all__ = [
-    'CheckGroupClassesHook', 'group_class_mismatch',
+    'CheckGroupClassesHook',
     'FinetuneFromOtherClassesHook', 'class_dependent_mismatches',
     'RandomStateHook', 'capture_random_state', 'restore_random_state',
     'TrainClassifierOnlyHook', 'freeze_all_but',

@@ -17,7 +17,7 @@ from mmengine.model import is_model_wrapper
 
 from mmdet.registry import HOOKS
 
-from mmdet_bags.grouping import canonical_class_name
+from mmdet_bags.grouping.class_names import class_name_mismatch
 
 
 def group_softmax_losses(model) -> Iterator:
@@ -38,38 +38,6 @@ def dataset_classes(dataset) -> Optional[Sequence[str]]:
     if not isinstance(metainfo, dict):
         return None
     return metainfo.get('classes')
-
-
-def group_class_mismatch(group_names: Sequence[str],
-                         classes: Sequence[str],
-                         names_in_file_order: bool = False
-                         ) -> Optional[str]:
-    """Why ``classes`` do not match ``group_names`` label by label, or None.
-
-    With ``names_in_file_order`` (groups counted from an annotation file,
-    labels assigned in the file's category order as ``CocoDataset`` does),
-    the same classes in another order are accepted.
-    """
-    expected = [canonical_class_name(name) for name in group_names]
-    given = [canonical_class_name(name) for name in classes]
-    if expected == given:
-        return None
-    if names_in_file_order and sorted(expected) == sorted(given):
-        return None
-    if len(expected) != len(given):
-        return (f'{len(expected)} classes in the groups but '
-                f'{len(given)} in the dataset')
-    missing = [name for name in expected if name not in set(given)]
-    extra = [name for name in given if name not in set(expected)]
-    if missing or extra:
-        return (f'classes in the groups but not in the dataset: '
-                f'{missing[:5]}{" ..." if len(missing) > 5 else ""}; in the '
-                f'dataset but not in the groups: {extra[:5]}'
-                f'{" ..." if len(extra) > 5 else ""}')
-    first = next(i for i, (a, b) in enumerate(zip(expected, given)) if a != b)
-    return (f'same classes in another order: label {first} is '
-            f'{expected[first]!r} in the groups but {given[first]!r} in the '
-            'dataset')
 
 
 @HOOKS.register_module()
@@ -135,8 +103,9 @@ class CheckGroupClassesHook(Hook):
                     f'{loss.num_classes} classes in the groups but '
                     f'{len(classes)} in the dataset')
             else:
-                reason = group_class_mismatch(loss.group_class_names, classes,
-                                              loss.group_names_in_file_order)
+                reason = class_name_mismatch(
+                    loss.group_class_names, classes,
+                    any_order=loss.group_names_in_file_order)
             if reason:
                 problems.append(f'{name} (groups from {loss.groups_source}): '
                                 f'{reason}')

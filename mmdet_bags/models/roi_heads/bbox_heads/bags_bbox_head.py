@@ -8,7 +8,7 @@ from mmdet.registry import MODELS
 from mmengine.logging import print_log
 
 from mmdet_bags.grouping import GroupLayout
-from mmdet_bags.grouping.layout import STATE_KEYS
+from mmdet_bags.grouping.layout import STATE_KEYS, layout_from_state_dict
 
 _LOSS_TYPE = 'GroupSoftmaxLoss'
 # MMDetection's default bbox-head loss; a base config's loss_cls of this kind
@@ -127,14 +127,12 @@ class BAGSBBoxHead(Shared2FCBBoxHead):
                           missing_keys, unexpected_keys, error_msgs) -> None:
         loss_prefix = prefix + 'loss_cls.'
         weight_key, bias_key = prefix + 'fc_cls.weight', prefix + 'fc_cls.bias'
-        if all(loss_prefix + name in state_dict for name in STATE_KEYS):
+        loaded = layout_from_state_dict(state_dict, loss_prefix)
+        if loaded is not None:
             if self.layout is None:
-                layout = GroupLayout.from_state_tensors(
-                    {name: state_dict[loss_prefix + name]
-                     for name in STATE_KEYS})
-                self.loss_cls.set_layout(layout, source=f'the checkpoint '
+                self.loss_cls.set_layout(loaded, source=f'the checkpoint '
                                          f'({loss_prefix}*)')
-                self._resize_classifier(layout.num_logits)
+                self._resize_classifier(loaded.num_logits)
             return  # the loss's own hook compares the groups
         if weight_key not in state_dict or self.layout is None:
             return

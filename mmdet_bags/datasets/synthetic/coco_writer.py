@@ -14,7 +14,8 @@ import os
 import os.path as osp
 from typing import Any, Dict
 
-from .synthetic_longtail import _write_json, generate_longtail_lvis
+from ..json_files import write_json
+from .lvis_writer import generate_longtail_lvis
 
 COCO_TRAIN_JSON = 'instances_train2017.json'
 COCO_VAL_JSON = 'instances_val2017.json'
@@ -76,7 +77,7 @@ def generate_longtail_coco(out_dir: str, preset: str = 'tiny', seed: int = 0,
             lvis = json.load(file)
         if osp.exists(coco_file):
             os.remove(coco_file)
-        _write_json(coco_file, lvis_to_coco(lvis))
+        write_json(coco_file, lvis_to_coco(lvis))
     result.update(lvis_train_ann_file=result['train_ann_file'],
                   lvis_val_ann_file=result['val_ann_file'], **coco_files)
     return result
