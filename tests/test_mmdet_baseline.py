@@ -3,14 +3,15 @@ import pytest
 import torch
 from mmengine.optim import OptimWrapper
 
-from detection_helpers import (LVIS_V1_MASK_RCNN, build_mmdet_model,
+from detection_helpers import (LVIS_V1_MASK_RCNN, QUICK_TEST_CFG,
+                               assert_valid_predictions, build_mmdet_model,
                                random_detection_batch)
 
 
 @pytest.fixture(scope='module')
 def mask_rcnn():
     torch.manual_seed(0)
-    model, cfg = build_mmdet_model(LVIS_V1_MASK_RCNN)
+    model, cfg = build_mmdet_model(LVIS_V1_MASK_RCNN, QUICK_TEST_CFG)
     return model, cfg
 
 
@@ -42,12 +43,7 @@ def test_one_prediction(mask_rcnn):
     batch = random_detection_batch(num_images=2, image_size=(128, 128))
     with torch.no_grad():
         results = model.test_step(batch)
-    max_per_img = cfg.model.test_cfg.rcnn.max_per_img
     assert len(results) == 2
-    for result in results:
-        pred = result.pred_instances
-        assert len(pred) <= max_per_img
-        if len(pred):
-            assert 0 <= pred.scores.min() and pred.scores.max() <= 1
-            assert 0 <= pred.labels.min() and pred.labels.max() < 1203
-        assert pred.masks.shape[1:] == (128, 128)
+    assert_valid_predictions(results, 1203,
+                             cfg.model.test_cfg.rcnn.max_per_img, (128, 128),
+                             with_masks=True)

@@ -8,8 +8,9 @@ import pytest
 import torch
 from mmengine.optim import OptimWrapper
 
-from detection_helpers import (LVIS_V1_MASK_RCNN, assert_valid_predictions,
-                               build_mmdet_model, random_detection_batch)
+from detection_helpers import (LVIS_V1_MASK_RCNN, QUICK_TEST_CFG,
+                               assert_valid_predictions, build_mmdet_model,
+                               random_detection_batch)
 from mmdet_bags.engine import TrainClassifierOnlyHook
 
 CASCADE_MASK_RCNN = 'mmdet::_base_/models/cascade-mask-rcnn_r50_fpn.py'
@@ -38,6 +39,7 @@ def mask_rcnn_type_swap():
     return build_mmdet_model(LVIS_V1_MASK_RCNN, {
         'model.roi_head.bbox_head.type': 'BAGSBBoxHead',
         'model.roi_head.bbox_head.groups': 'lvis_v1',
+        **QUICK_TEST_CFG
     })
 
 
@@ -81,7 +83,8 @@ def bags_cascade(cfg):
 @pytest.fixture(scope='module')
 def cascade():
     torch.manual_seed(0)
-    return build_mmdet_model(CASCADE_MASK_RCNN, modify=bags_cascade)
+    return build_mmdet_model(CASCADE_MASK_RCNN, QUICK_TEST_CFG,
+                             modify=bags_cascade)
 
 
 def test_cascade_has_three_bags_stages_with_agnostic_regression(cascade):
@@ -142,6 +145,7 @@ def test_cascade_predicts_from_averaged_raw_logits(cascade, monkeypatch):
 # ----------------------------------------- test-time augmentation (boxes)
 def test_test_time_augmentation_with_flip():
     from mmdet.models import DetTTAModel
+    from mmengine.config import ConfigDict
 
     def small_bags_faster_rcnn(cfg):
         cfg.model.backbone.update(depth=18)
@@ -150,9 +154,13 @@ def test_test_time_augmentation_with_flip():
                                             num_classes=1203,
                                             groups='lvis_v1')
     torch.manual_seed(0)
-    model, _ = build_mmdet_model(FASTER_RCNN, modify=small_bags_faster_rcnn)
+    model, _ = build_mmdet_model(FASTER_RCNN, QUICK_TEST_CFG,
+                                 modify=small_bags_faster_rcnn)
     model.eval()
-    tta = DetTTAModel(module=model, tta_cfg=dict(
+    # A ConfigDict, as from a config file: DetTTAModel reads attributes
+    # (the plain dict this test used went unnoticed while the random model
+    # kept no detection, so nothing was merged).
+    tta = DetTTAModel(module=model, tta_cfg=ConfigDict(
         nms=dict(type='nms', iou_threshold=0.5), max_per_img=100))
     original = random_detection_batch(num_images=1, image_size=IMAGE_SIZE,
                                       with_masks=False)

@@ -6,7 +6,8 @@ import torch
 from mmengine.optim import OptimWrapper
 from mmengine.structures import InstanceData
 
-from detection_helpers import build_mmdet_model, random_detection_batch
+from detection_helpers import (QUICK_TEST_CFG, assert_valid_predictions,
+                               build_mmdet_model, random_detection_batch)
 
 FASTER_RCNN = 'mmdet::_base_/models/faster-rcnn_r50_fpn.py'
 
@@ -21,7 +22,8 @@ def bags_faster_rcnn(instance_counts, bin_edges=(10, 100, 1000)):
             groups=dict(instance_counts=list(instance_counts)),
             bin_edges=bin_edges)
     torch.manual_seed(0)
-    model, cfg = build_mmdet_model(FASTER_RCNN, modify=small)
+    model, cfg = build_mmdet_model(FASTER_RCNN, QUICK_TEST_CFG,
+                                   modify=small)
     return model, cfg
 
 
@@ -34,11 +36,8 @@ def train_and_predict(model, batch, num_classes):
     model.eval()
     with torch.no_grad():
         results = model.test_step(batch)
-    for result in results:
-        pred = result.pred_instances
-        if len(pred):
-            assert 0 <= pred.labels.min() and pred.labels.max() < num_classes
-            assert 0 <= pred.scores.min() and pred.scores.max() <= 1
+    assert_valid_predictions(results, num_classes, max_per_img=100,
+                             image_size=None, with_masks=False)
     return log_vars
 
 

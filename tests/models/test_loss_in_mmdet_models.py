@@ -4,8 +4,9 @@ import pytest
 import torch
 from mmengine.optim import OptimWrapper
 
-from detection_helpers import (LVIS_V1_MASK_RCNN, build_mmdet_model,
-                               random_detection_batch)
+from detection_helpers import (LVIS_V1_MASK_RCNN, QUICK_TEST_CFG,
+                               build_mmdet_model, random_detection_batch)
+from mmdet_bags.models.losses import bags_scores
 
 
 @pytest.fixture(scope='module')
@@ -14,7 +15,8 @@ def bags_mask_rcnn():
     return build_mmdet_model(
         LVIS_V1_MASK_RCNN, {
             'model.roi_head.bbox_head.loss_cls':
-            dict(type='GroupSoftmaxLoss', num_classes=1203, groups='lvis_v1')
+            dict(type='GroupSoftmaxLoss', num_classes=1203, groups='lvis_v1'),
+            **QUICK_TEST_CFG
         })
 
 
@@ -43,14 +45,34 @@ def test_training_step_trains_every_group(bags_mask_rcnn):
 
 
 def test_prediction_uses_bags_scores(bags_mask_rcnn):
+    """The detections' scores are the BAGS scores of the head's logits (the
+    loss's activation), not a plain softmax over them."""
     model, cfg = bags_mask_rcnn
     model.eval()
-    with torch.no_grad():
-        results = model.test_step(
-            random_detection_batch(num_images=1, image_size=(128, 128)))
+    head = model.roi_head.bbox_head
+    logits = []
+    handle = head.register_forward_hook(
+        lambda module, args, output: logits.append(output[0]))
+    try:
+        with torch.no_grad():
+            results = model.test_step(
+                random_detection_batch(num_images=1, image_size=(128, 128)))
+    finally:
+        handle.remove()
     pred = results[0].pred_instances
-    assert len(pred) <= cfg.model.test_cfg.rcnn.max_per_img
-    if len(pred):
-        assert 0 <= pred.scores.min() and pred.scores.max() <= 1
-        assert 0 <= pred.labels.min() and pred.labels.max() < 1203
+    # QUICK_TEST_CFG (score_thr=0) keeps detections from a random model.
+    assert 0 < len(pred) <= cfg.model.test_cfg.rcnn.max_per_img
     assert pred.masks.shape[1:] == (128, 128)
+    (cls_score, ) = logits
+    expected = bags_scores(cls_score, head.loss_cls.group_slices,
+                           head.loss_cls.labels_of_class_columns)[:, :-1]
+    # Every detection carries its label's BAGS score of some RoI, and the
+    # best one is the best BAGS score (NMS always keeps the top box).
+    for score, label in zip(pred.scores, pred.labels):
+        assert torch.isclose(expected[:, label], score, rtol=1e-5).any()
+    assert pred.scores.max() == pytest.approx(expected.max().item(),
+                                              rel=1e-5)
+    # A plain softmax over the same logits gives other scores.
+    plain = cls_score.softmax(dim=-1)[:, :1203]
+    assert plain.max().item() != pytest.approx(expected.max().item(),
+                                               rel=1e-3)
