@@ -306,8 +306,8 @@ def test_an_interrupted_stage_continues_from_its_last_checkpoint(tmp_path):
 def _bench_cfg(name):
     from mmengine.config import Config
 
-    from mmdet_bags.analysis.experiments import CONFIG_ROOT
-    return Config.fromfile(f'{CONFIG_ROOT}/benchmark/{name}')
+    from mmdet_bags.package_files import config_path
+    return Config.fromfile(config_path(f'benchmark/{name}'))
 
 
 def test_configs_fit_another_generated_set():
