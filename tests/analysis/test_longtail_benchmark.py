@@ -280,7 +280,7 @@ def test_quick_benchmark_runs_every_method_for_two_seeds(tmp_path, capsys):
     # A second invocation trains nothing: every run is recorded.
     capsys.readouterr()
     again = run_benchmark(work, data, quick=True, seeds=(0, 1))
-    assert 'training' not in capsys.readouterr().out
+    assert '] training ' not in capsys.readouterr().out
     assert again['table'] == output['table']
     # Same seed, same weights (CPU training is deterministic): softmax seed
     # 1 trained again elsewhere; another seed gives other weights.
