@@ -167,6 +167,76 @@ def test_row_bags_head_given_another_loss():
                           loss_cls=dict(type='SeesawLoss', num_classes=6)))
 
 
+@pytest.fixture(scope='module')
+def lvis_val(tmp_path_factory):
+    """A 12-image LVIS-format file and one correct result."""
+    from mmdet_bags.analysis.fixed_ap_benchmark import generate_lvis_val_like
+    path = str(tmp_path_factory.mktemp('lvis') / 'val.json')
+    generate_lvis_val_like(path, num_images=12, num_categories=8, seed=0)
+    annotation = json.load(open(path))['annotations'][0]
+    result = dict(image_id=annotation['image_id'],
+                  category_id=annotation['category_id'],
+                  bbox=annotation['bbox'], score=0.9)
+    return path, result
+
+
+def test_row_fixed_ap_results_empty(lvis_val):
+    from mmdet_bags.evaluation import evaluate_ap_fixed
+    with pytest.raises(ValueError, match='results are empty: Fixed AP needs '
+                       'detections'):
+        evaluate_ap_fixed(lvis_val[0], [])
+
+
+def test_row_fixed_ap_results_name_unknown_categories(lvis_val):
+    from mmdet_bags.evaluation import evaluate_ap_fixed
+    path, result = lvis_val
+    with pytest.raises(ValueError, match=r"results name 1 category_ids "
+                       r"that are not in the annotation file's "
+                       r"categories: \[999\]"):
+        evaluate_ap_fixed(path, [result, dict(result, category_id=999)])
+
+
+def test_row_fixed_ap_k_not_a_positive_integer(lvis_val):
+    from mmdet_bags.evaluation import evaluate_ap_fixed
+    for k in (0, -1, 2.5):
+        with pytest.raises(ValueError, match='max_dets_per_class must be a '
+                           'positive integer'):
+            evaluate_ap_fixed(lvis_val[0], [lvis_val[1]],
+                              max_dets_per_class=k)
+
+
+def test_row_fixed_ap_result_lacks_a_key_or_has_a_nan_score(lvis_val):
+    from mmdet_bags.evaluation import evaluate_ap_fixed
+    path, result = lvis_val
+    lacking = {k: v for k, v in result.items() if k != 'score'}
+    with pytest.raises(ValueError, match=r"results\[1\] lacks \['score'\]"):
+        evaluate_ap_fixed(path, [result, lacking])
+    with pytest.raises(ValueError, match='results hold NaN scores'):
+        evaluate_ap_fixed(path, [dict(result, score=float('nan'))])
+
+
+def test_row_fixed_ap_metric_with_proposal_fast(lvis_val):
+    from mmdet_bags.evaluation import PerBinLVISMetric
+    with pytest.raises(ValueError, match="'proposal_fast' needs every "
+                       'proposal'):
+        PerBinLVISMetric(ann_file=lvis_val[0], metric=['bbox',
+                                                        'proposal_fast'],
+                         groups=dict(instance_counts=[1] * 8), ap_fixed=True)
+
+
+def test_row_checkpoint_to_convert_unreadable(tmp_path):
+    from mmdet_bags.converters import (CheckpointConversionError,
+                                       load_checkpoint_file)
+    path = tmp_path / 'released.pth'
+    path.write_bytes(b'<html>not found</html>')
+    with pytest.raises(CheckpointConversionError, match='released.pth is not '
+                       'a readable PyTorch checkpoint'):
+        load_checkpoint_file(str(path))
+    with pytest.raises(CheckpointConversionError,
+                       match='no such checkpoint file'):
+        load_checkpoint_file(str(tmp_path / 'missing.pth'))
+
+
 def test_every_row_of_the_table_has_a_test():
     from pathlib import Path
     table = (Path(__file__).parents[1] / 'docs' / 'errors.md').read_text()

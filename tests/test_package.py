@@ -36,3 +36,15 @@ def test_custom_imports_in_a_config_loads_the_package_and_its_fixes(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith('ok')
+
+
+def test_no_module_is_longer_than_400_lines():
+    """Issue #14: modules stay small enough to read as one job each."""
+    import pathlib
+
+    import mmdet_bags
+    root = pathlib.Path(mmdet_bags.__file__).parent
+    long = {str(path.relative_to(root)): count
+            for path in root.rglob('*.py')
+            if (count := len(path.read_text().splitlines())) > 400}
+    assert not long, f'modules over 400 lines: {long}'

@@ -2,10 +2,10 @@
 
 Plain torch and :mod:`mmdet_bags.grouping`; no MMDetection model code.
 """
-from .bags_checkpoints import (SOURCES, CheckpointConversionError,
-                               ConvertedCheckpoint, convert_bags_checkpoint,
-                               convert_checkpoint_file, load_checkpoint_file,
-                               read_original_tables)
+from .bags_checkpoints import (SOURCES, ConvertedCheckpoint,
+                               convert_bags_checkpoint,
+                               convert_checkpoint_file, read_original_tables)
+from .checkpoint_files import CheckpointConversionError, load_checkpoint_file
 from .classifier_columns import (bags_column_tags, eqlv2_column_tags,
                                  original_column_tags,
                                  original_column_tags_from_tables,

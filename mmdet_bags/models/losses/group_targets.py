@@ -1,0 +1,95 @@
+"""BAGS training targets and "others" sampling, per group.
+
+Every RoI has one target column in every group (:func:`group_softmax_targets`)
+and each group's loss uses its positives plus a sample of "others"
+(:func:`select_rois`), as in the paper and its official code.
+"""
+from typing import Optional
+
+import torch
+from torch import Tensor
+
+
+def group_softmax_targets(labels: Tensor, group_of_label: Tensor,
+                          column_of_label: Tensor,
+                          extra_columns: Tensor) -> Tensor:
+    """The target column of every RoI in every group.
+
+    Group 0: background column for background RoIs, else "foreground".
+    Group ``k >= 1``: the class column if the label is in group ``k``, else
+    the group's "others" column.
+
+    Args:
+        labels (Tensor): ``(N,)`` labels in ``[0, C]``, ``C`` = background.
+        group_of_label (Tensor): ``(C + 1,)`` group of each label (bg -> 0).
+        column_of_label (Tensor): ``(C + 1,)`` logit column of each label.
+        extra_columns (Tensor): ``(G,)`` "foreground"/"others" columns.
+
+    Returns:
+        LongTensor: ``(N, G)`` logit columns.
+    """
+    num_groups = extra_columns.numel()
+    in_group = group_of_label[labels].unsqueeze(1) == torch.arange(
+        num_groups, device=labels.device)
+    return torch.where(in_group, column_of_label[labels].unsqueeze(1),
+                       extra_columns.unsqueeze(0))
+
+
+def group_membership(group_of_label: Tensor, num_groups: int) -> Tensor:
+    """``(C + 1, G)`` bool: label in group, with every label in group 0
+    (the background group decides background vs. foreground for all)."""
+    groups = torch.arange(num_groups, device=group_of_label.device)
+    return (group_of_label.unsqueeze(1) == groups) | (groups == 0)
+
+
+def select_rois(labels: Tensor,
+                group_of_label: Tensor,
+                valid: Tensor,
+                others_sample_ratio: Optional[float],
+                num_groups: int,
+                membership: Optional[Tensor] = None) -> Tensor:
+    """Which RoIs each group's loss uses, with BAGS "others" sampling.
+
+    Group 0 uses every valid RoI. Group ``k >= 1`` uses all its positives
+    ``P_k`` (valid RoIs whose label is in the group) and
+    ``min(floor(ratio * |P_k|), #others)`` of its "others" RoIs drawn
+    uniformly without replacement, over the whole batch. A group with no
+    positive uses nothing. ``ratio=None`` keeps every "others" RoI.
+
+    Sampling draws from torch's global RNG on the logits' device, so
+    MMEngine's ``randomness.seed`` makes it reproducible, and it never
+    synchronises with the host.
+
+    Args:
+        labels (Tensor): ``(N,)`` labels in ``[0, C]``.
+        group_of_label (Tensor): ``(C + 1,)``.
+        valid (Tensor): ``(N,)`` bool, RoIs that take part at all.
+        others_sample_ratio (float | None): ``beta`` in the paper.
+        num_groups (int): ``G``, group 0 included.
+        membership (Tensor, optional): :func:`group_membership` of
+            ``group_of_label``, if already at hand.
+
+    Returns:
+        BoolTensor: ``(N, G)``.
+    """
+    if membership is None:
+        membership = group_membership(group_of_label, num_groups)
+    valid = valid.unsqueeze(1)
+    positives = membership[labels] & valid  # group 0: every valid RoI
+    others = positives ^ valid  # valid and not in the group
+    if others_sample_ratio is None:
+        keep_others = others & positives.any(dim=0)
+    else:
+        # Random keys for "others", 2 (after every key) for the rest; the
+        # r-th key (from 1) of a group is drawn if r <= ratio * |P_k|, i.e.
+        # r <= floor(ratio * |P_k|).
+        keys = torch.rand(others.shape, device=labels.device).masked_fill_(
+            ~others, 2.0)
+        order = keys.argsort(dim=0)
+        ranks = torch.empty_like(order).scatter_(
+            0, order,
+            torch.arange(1, labels.numel() + 1,
+                         device=labels.device).unsqueeze(1).expand_as(order))
+        keep_others = others & (
+            ranks <= positives.sum(dim=0).double() * others_sample_ratio)
+    return positives | keep_others
