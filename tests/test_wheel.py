@@ -4,7 +4,8 @@ The wheel is built from a copy of the source tree, installed (no
 dependencies) into a fresh virtual environment whose ``sys.path`` then
 continues with this test environment's site-packages (torch, mmcv, mmdet
 ...), and used from an empty temporary directory: a user config inheriting
-one of the shipped configs builds, and ``mmdet-bags demo --quick`` runs.
+one of the shipped configs builds, and ``mmdet-bags benchmark_longtail
+--quick`` runs.
 The layering adds this environment's folders as plain ``sys.path`` entries,
 so its ``.pth`` files, among them the editable install of mmdet-bags, are
 not run; every step also checks that it imported the wheel's copy.
@@ -135,15 +136,20 @@ def test_user_config_inheriting_a_shipped_config_builds(installed_wheel):
     assert built == 'BAGSBBoxHead 4.0 50'
 
 
-def test_quick_demo_runs_from_the_wheel(installed_wheel):
+def test_quick_benchmark_runs_from_the_wheel(installed_wheel):
+    """The long-tail benchmark's smoke run, one method (the demo's quick
+    run is tested in a clone by tests/analysis/test_demo.py; both share
+    analysis/experiments.py, which finds the configs in the package)."""
     _, python, purelib, work = installed_wheel
-    out = _run([str(python.parent / 'mmdet-bags'), 'demo', '--quick',
-                '--work-dir', 'demo_out', '--data-root', 'demo_data'],
-               cwd=work, timeout=900)
+    out = _run([str(python.parent / 'mmdet-bags'), 'benchmark_longtail',
+                '--quick', '--methods', 'softmax', '--work-dir', 'bench_out',
+                '--data-root', 'bench_data'], cwd=work, timeout=900)
     # Progress as in a clone: the stage lines and MMEngine's iteration logs.
-    assert '[demo] [1/3] training softmax baseline' in out
-    assert '[demo] [3/3] evaluating BAGS end-to-end' in out
-    assert (work / 'demo_out' / 'results.md').is_file()
-    assert (work / 'demo_data' / 'annotations' /
+    assert '[benchmark seed 0] [1/1] training softmax CE' in out
+    assert 'Iter(train)' in out  # MMEngine's log
+    assert (work / 'bench_out' / 'results.md').is_file()
+    assert (work / 'bench_data' / 'annotations' /
             'lvis_v1_train.json').is_file()
-    assert 'Iter(train)' in out or 'Epoch(train)' in out  # MMEngine's log
+    # A smoke run's records go into its work dir, not into the package.
+    assert (work / 'bench_out' / 'runs' / 'seed0' / 'softmax.json').is_file()
+    assert not (purelib / 'docs').exists()

@@ -93,15 +93,23 @@ def test_cross_entropy_and_gradient_match_per_group_softmax(name, block_size):
 
 
 def test_block_structure_of_lvis_v1():
-    """1209 columns: 37 blocks of 32 and a 25-column tail; the four group
-    boundaries fall inside four blocks, each split into two runs."""
+    """Groups of 2, 201, 413, 335 and 258 columns: 1, 7, 13, 11 and 9
+    blocks of 32, so 1312 padded places for 1209 columns; no block holds
+    two groups and every column has its own place."""
     layout = LAYOUTS['lvis_v1']
     columns = GroupColumns(group_slices(layout), layout.column_of_label)
-    assert (columns.num_blocks, columns.tail_width) == (37, 25)
-    assert columns.straddling_blocks.tolist() == [0, 6, 19, 29]
-    assert (columns.num_irregular, columns.runs_per_block) == (5, 2)
-    # Narrow work per RoI: pieces of the largest group, not its columns.
-    assert columns.pieces_per_group <= 16
+    assert (columns.num_blocks, columns.padded_width) == (41, 1312)
+    assert columns.blocks_per_group == 13
+    assert columns.group_of_block.bincount().tolist() == [1, 7, 13, 11, 9]
+    position = columns.padded_position
+    assert torch.equal(columns.source_columns[position],
+                       torch.arange(layout.num_logits))
+    assert len(set(position.tolist()) | set(columns.padding.tolist())) == \
+        1312
+    group_of_place = columns.group_of_block.repeat_interleave(32)
+    for k in range(layout.num_groups):
+        places = group_of_place[position[layout.group_slice(k)]]
+        assert (places == k).all()
 
 
 def test_group_columns_refuse_gaps():
