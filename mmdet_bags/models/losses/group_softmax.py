@@ -16,8 +16,7 @@ groups, so
    ``(N, G, K)`` problem, ``K`` the most blocks a group has);
 2. ``e = exp(z - c_k)``: one broadcast subtraction (``c_k`` per block) and
    one ``exp``, in place in the padded row; padding gives 0;
-3. ``S_k``: block sums of ``e``, added per group (``index_add_`` of ``B``
-   numbers per RoI);
+3. ``S_k``: block sums of ``e``, added per group (again ``(N, G, K)``);
 4. ``p_j = e_j / S_k``: the backward pass and the scores are one broadcast
    multiply per block, then one gather back to the columns (or to label
    order for the scores).
@@ -69,7 +68,8 @@ class GroupColumns(nn.Module):
         group_of_block (LongTensor): ``(B,)``.
         block_slots (LongTensor): ``(G * K,)`` each group's blocks, a group
             with fewer than ``K`` repeating its last one (harmless in a
-            maximum).
+            maximum); ``sum_slots`` the same with ``B`` (a 0 appended to the
+            block sums) in the empty slots.
     """
 
     def __init__(self,
@@ -106,6 +106,10 @@ class GroupColumns(nn.Module):
             b[min(slot, len(b) - 1)] for b in blocks_of_group
             for slot in range(self.blocks_per_group)
         ]
+        sum_slots = [
+            b[slot] if slot < len(b) else self.num_blocks
+            for b in blocks_of_group for slot in range(self.blocks_per_group)
+        ]
         self.has_padding = bool(padding)
         buffers = dict(
             source_columns=torch.tensor(source, dtype=torch.long),
@@ -113,6 +117,7 @@ class GroupColumns(nn.Module):
             padded_position=torch.tensor(position, dtype=torch.long),
             group_of_block=torch.tensor(group_of_block, dtype=torch.long),
             block_slots=torch.tensor(block_slots, dtype=torch.long),
+            sum_slots=torch.tensor(sum_slots, dtype=torch.long),
             # Groups 1.. are scaled by group 0's first entry in the scores.
             class_groups=torch.arange(self.num_groups) > 0)
         if column_of_label is not None:
@@ -149,8 +154,12 @@ def _group_statistics(logits: Tensor,
         num_rois, columns.num_groups, columns.blocks_per_group).amax(dim=2)
     exps = blocks.sub_(
         group_max.index_select(1, columns.group_of_block).unsqueeze(2)).exp_()
-    group_sum = exps.new_zeros((num_rois, columns.num_groups)).index_add_(
-        1, columns.group_of_block, exps.sum(dim=2))
+    # Block sums, then a 0 for the empty slots; a plain sum per group (no
+    # atomic adds: the same order, so the same bits, on every run).
+    block_sum = torch.cat([exps.sum(dim=2), exps.new_zeros((num_rois, 1))],
+                          dim=1)
+    group_sum = block_sum.index_select(1, columns.sum_slots).view(
+        num_rois, columns.num_groups, columns.blocks_per_group).sum(dim=2)
     return dict(exps=exps, group_max=group_max, group_sum=group_sum)
 
 
