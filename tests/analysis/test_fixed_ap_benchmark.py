@@ -18,6 +18,8 @@ def test_benchmark_measures_both_metrics_on_the_same_detections(tmp_path):
     assert plain['results']['lvis/bbox_AP'] == ours['results']['lvis/bbox_AP']
     assert 'lvis/bbox_APfixed' in ours['results']
     assert ours['peak_rss_mib'] >= ours['rss_before_mib'] > 0
+    for row in (plain, ours):  # CPU time, at most the wall time (+ slack)
+        assert 0 < row['evaluate_cpu_s'] <= row['evaluate_s'] + 0.2
     saved = json.load(open(tmp_path / 'results.json'))
     assert saved['settings']['num_images'] == 12
     assert '| PerBinLVISMetric |' in open(tmp_path / 'results.md').read()
