@@ -66,10 +66,9 @@ class GroupColumns(nn.Module):
             column; ``label_positions`` ``(L,)`` that of every output of
             the scores, if ``column_of_label`` is given.
         group_of_block (LongTensor): ``(B,)``.
-        block_slots (LongTensor): ``(G * K,)`` each group's blocks, a group
-            with fewer than ``K`` repeating its last one (harmless in a
-            maximum); ``sum_slots`` the same with ``B`` (a 0 appended to the
-            block sums) in the empty slots.
+        block_slots (LongTensor): ``(G * K,)`` each group's blocks; a group
+            with fewer than ``K`` fills its slots with ``B``, a neutral value
+            appended to the block values (``-inf`` for maxima, 0 for sums).
     """
 
     def __init__(self,
@@ -103,10 +102,6 @@ class GroupColumns(nn.Module):
         self.padded_width = len(source)
         self.blocks_per_group = max(len(b) for b in blocks_of_group)
         block_slots = [
-            b[min(slot, len(b) - 1)] for b in blocks_of_group
-            for slot in range(self.blocks_per_group)
-        ]
-        sum_slots = [
             b[slot] if slot < len(b) else self.num_blocks
             for b in blocks_of_group for slot in range(self.blocks_per_group)
         ]
@@ -117,7 +112,6 @@ class GroupColumns(nn.Module):
             padded_position=torch.tensor(position, dtype=torch.long),
             group_of_block=torch.tensor(group_of_block, dtype=torch.long),
             block_slots=torch.tensor(block_slots, dtype=torch.long),
-            sum_slots=torch.tensor(sum_slots, dtype=torch.long),
             # Groups 1.. are scaled by group 0's first entry in the scores.
             class_groups=torch.arange(self.num_groups) > 0)
         if column_of_label is not None:
@@ -150,16 +144,22 @@ def _group_statistics(logits: Tensor,
     if columns.has_padding:
         padded.index_fill_(1, columns.padding, float('-inf'))
     blocks = padded.view(num_rois, columns.num_blocks, columns.block_size)
-    group_max = blocks.amax(dim=2).index_select(1, columns.block_slots).view(
-        num_rois, columns.num_groups, columns.blocks_per_group).amax(dim=2)
+    shape = (num_rois, columns.num_groups, columns.blocks_per_group)
+
+    def per_group(block_values: Tensor, neutral: float) -> Tensor:
+        """``(N, B)`` block values -> ``(N, G, K)``, ``neutral`` in the
+        empty slots."""
+        padded_values = torch.cat(
+            [block_values, block_values.new_full((num_rois, 1), neutral)],
+            dim=1)
+        return padded_values.index_select(1, columns.block_slots).view(shape)
+
+    group_max = per_group(blocks.amax(dim=2), float('-inf')).amax(dim=2)
     exps = blocks.sub_(
         group_max.index_select(1, columns.group_of_block).unsqueeze(2)).exp_()
-    # Block sums, then a 0 for the empty slots; a plain sum per group (no
-    # atomic adds: the same order, so the same bits, on every run).
-    block_sum = torch.cat([exps.sum(dim=2), exps.new_zeros((num_rois, 1))],
-                          dim=1)
-    group_sum = block_sum.index_select(1, columns.sum_slots).view(
-        num_rois, columns.num_groups, columns.blocks_per_group).sum(dim=2)
+    # A plain sum per group (no atomic adds: the same order, so the same
+    # bits, on every run).
+    group_sum = per_group(exps.sum(dim=2), 0.0).sum(dim=2)
     return dict(exps=exps, group_max=group_max, group_sum=group_sum)
 
 
