@@ -6,6 +6,13 @@
 #   configs/baselines/cascade-mask-rcnn_r50_fpn_random-ms-2x_lvis-v1.py
 # and pass it:  --cfg-options load_from=work_dirs/<baseline>/epoch_24.pth
 # (TrainClassifierOnlyHook refuses to start without load_from.)
+#
+# Differs from the original on purpose in the first stage: the original's
+# cascade (configs/baselines/cascade_rcnn_x101_64x4d_fpn_1x_lvis.py) is a
+# box-only Cascade R-CNN on LVIS v0.5 fine-tuned 1x single-scale from COCO;
+# this is Cascade Mask R-CNN on LVIS v1 from an ImageNet-initialised 2x
+# multi-scale baseline, because MMDetection publishes no COCO-to-LVIS cascade
+# and LVIS v1 is what users train on. The decoupled stage is the original's.
 _base_ = [
     './bags_cascade-mask-rcnn_r50_fpn_random-ms-2x_lvis-v1.py',
     './_base_/paper-recipe.py'

@@ -1,6 +1,10 @@
 # Plain-softmax Cascade Mask R-CNN R50-FPN on LVIS v1 (2x, multi-scale, plain
 # image sampling): the baseline that the decoupled BAGS cascade starts from
 # (MMDetection publishes none for LVIS).
+# Not the original's first stage (a box-only Cascade R-CNN on LVIS v0.5,
+# fine-tuned 1x single-scale from a COCO checkpoint): ImageNet-initialised,
+# MMDetection's 2x multi-scale LVIS schedule, masks, LVIS v1 (docs/method.md,
+# "coverage of the original's configs").
 _base_ = [
     'mmdet::_base_/models/cascade-mask-rcnn_r50_fpn.py',
     'mmdet::_base_/datasets/lvis_v1_instance.py',

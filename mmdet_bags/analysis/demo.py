@@ -10,7 +10,7 @@ from mmdet_bags.analysis.experiments import (Stage, format_results_table,
 STAGES = (
     Stage('baseline', 'softmax baseline',
           'demo/baseline_mask-rcnn_r18_fpn_random-4e_longtail-tiny.py'),
-    Stage('bags_decoupled', 'BAGS decoupled (paper)',
+    Stage('bags_decoupled', 'BAGS decoupled (paper recipe, scaled)',
           'demo/bags_mask-rcnn_r18_fpn_decoupled-2e_longtail-tiny.py',
           load_from_stage='baseline'),
     Stage('bags_end_to_end', 'BAGS end-to-end',

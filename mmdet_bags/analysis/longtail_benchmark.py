@@ -32,7 +32,8 @@ _DECOUPLED = _CFG.format('bags', 'decoupled-1200i')
 #: baseline (it needs the baseline's checkpoint from the same session).
 STAGES = (
     Stage('softmax', 'softmax CE', _CFG.format('softmax', 'random-2k')),
-    Stage('bags_decoupled', 'BAGS decoupled (paper)', _DECOUPLED,
+    Stage('bags_decoupled', 'BAGS decoupled (paper recipe, scaled)',
+          _DECOUPLED,
           load_from_stage='softmax'),
     Stage('softmax_rfs', 'softmax CE + RFS',
           _CFG.format('softmax-rfs', 'sample1e-3-2k')),
@@ -362,6 +363,9 @@ def run_benchmark(work_root: str = 'work_dirs/benchmark_longtail',
                          identity, force, randomness,
                          adapt if adapters else None)
     results = aggregate_runs(runs, seeds)
+    for stage in stages:  # a record keeps the row name it was run under
+        if stage.name in results:
+            results[stage.name]['title'] = stage.title
     verdicts = target_verdicts(results) + fixed_ap_gains(results)
     extra = dict(quick=quick, seed=seed, seeds=list(seeds),
                  data_overrides=overrides, backbone=backbone,

@@ -52,7 +52,10 @@ def independent_loss(logits, labels, weights, selected):
 
 def check_sampling_rule(selected, labels, valid, ratio):
     """All positives of a group, floor(ratio * |P_k|) of its others (or all
-    of them if fewer), nothing for a group without positives."""
+    of them if fewer), nothing for a group without positives; group 0
+    (background vs foreground) takes every valid RoI, unsampled."""
+    assert [bool(c) for c in selected[:, 0].tolist()] == \
+        [bool(v) for v in valid]
     for group in range(1, len(GROUP_COLUMNS)):
         positive = [label in GROUP_MEMBERS[group] and ok
                     for label, ok in zip(labels, valid)]
