@@ -155,7 +155,10 @@ def test_mim_train_then_mim_test(tiny_data, tmp_path):
         f'model.roi_head.mask_head.num_classes={num_classes}',
         f'model.roi_head.bbox_head.groups={tiny_data["train_ann_file"]}',
         f'model.roi_head.bbox_head.bin_edges=({edges})',
-        'model.train_cfg.rcnn.sampler.num=64'
+        'model.train_cfg.rcnn.sampler.num=64',
+        # test-time sizes of tiny_cfg (tests/detection_helpers.py)
+        'model.test_cfg.rpn.nms_pre=100', 'model.test_cfg.rpn.max_per_img=100',
+        'model.test_cfg.rcnn.max_per_img=20'
     ]
     work_dir = tmp_path / 'work'
     output = mim('train', 'mmdet', str(config), '--work-dir', str(work_dir),

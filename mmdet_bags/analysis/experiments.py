@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence
 
+from mmdet_bags.datasets.json_files import write_json
 from mmdet_bags.package_files import config_path
 
 TABLE_KEYS = ('AP', 'APr', 'APc', 'APf')
@@ -68,13 +69,44 @@ def _final_checkpoint(cfg) -> str:
 final_checkpoint = _final_checkpoint
 
 
+#: Images of a smoke run's training and test sets.
+SMOKE_IMAGES = 8
+
+
+def _smoke_test_file(val_ann: str, work_dir: str) -> str:
+    """An annotation file of the first :data:`SMOKE_IMAGES` images of
+    ``val_ann`` (all categories kept), written once beside the stages' work
+    dirs: a smoke run evaluates those images only, since LVIS's evaluation
+    otherwise visits every image of the file."""
+    path = osp.join(osp.dirname(osp.abspath(work_dir)),
+                    f'smoke_{SMOKE_IMAGES}_' + osp.basename(val_ann))
+    if not osp.isfile(path):
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        with open(val_ann) as file:
+            content = json.load(file)
+        content['images'] = content['images'][:SMOKE_IMAGES]
+        kept = {image['id'] for image in content['images']}
+        content['annotations'] = [annotation for annotation in
+                                  content['annotations']
+                                  if annotation['image_id'] in kept]
+        write_json(path, content)
+    return path
+
+
 def _shrink_for_smoke_run(cfg) -> None:
     """A handful of images and iterations, same code paths."""
+    dataset = cfg.train_dataloader.dataset
+    inner = dataset.dataset if 'dataset' in dataset else dataset
+    inner.indices = SMOKE_IMAGES
+    test_file = _smoke_test_file(cfg.test_evaluator.ann_file, cfg.work_dir)
+    cfg.test_dataloader.dataset.ann_file = test_file
+    cfg.test_evaluator.ann_file = test_file
     for loader in ('train_dataloader', 'test_dataloader'):
-        dataset = cfg[loader].dataset
-        inner = dataset.dataset if 'dataset' in dataset else dataset
-        inner.indices = 8
         cfg[loader].update(num_workers=0, persistent_workers=False)
+    # An almost untrained detector passes most RoIs: 100 proposals and 20
+    # detections per image keep the box and mask heads' test-time work small.
+    cfg.model.test_cfg.rpn.update(nms_pre=100, max_per_img=100)
+    cfg.model.test_cfg.rcnn.max_per_img = 20
     if cfg.train_cfg.get('type') == 'IterBasedTrainLoop':
         cfg.train_cfg.max_iters = 4
         for scheduler in cfg.param_scheduler:
