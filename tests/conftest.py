@@ -2,12 +2,8 @@ import pytest
 
 
 def pytest_configure(config):
-    """Runners print and dump their whole config; MMEngine formats that text
-    with yapf, which costs about 0.7 s per call on these configs, several
-    times per Runner. The tests keep the text but skip the formatting (the
-    unformatted text is the same Python; nothing here reads its layout)."""
-    import mmengine.config.config as mmengine_config
-    mmengine_config.FormatCode = lambda text, **kwargs: (text, False)
+    from detection_helpers import skip_config_formatting
+    skip_config_formatting()
 
 
 @pytest.fixture(autouse=True)

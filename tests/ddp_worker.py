@@ -25,7 +25,8 @@ def main(data_json: str, work_dir: str, out_prefix: str) -> None:
     import mmdet_bags.models.losses.group_softmax_loss as loss_module
     from mmengine.runner import Runner
 
-    from detection_helpers import tiny_cfg
+    from detection_helpers import skip_config_formatting, tiny_cfg
+    skip_config_formatting()
     from test_distributed import CONFIG
 
     selections = []

@@ -10,6 +10,15 @@ from mmdet.structures.mask import BitmapMasks
 from mmengine.structures import InstanceData
 
 
+def skip_config_formatting() -> None:
+    """Runners print and dump their whole config; MMEngine formats that text
+    with yapf, which costs about 0.7 s per call on these configs, several
+    times per Runner. Tests keep the text but skip the formatting (the
+    unformatted text is the same Python; no test reads its layout)."""
+    import mmengine.config.config as mmengine_config
+    mmengine_config.FormatCode = lambda text, **kwargs: (text, False)
+
+
 LVIS_V1_MASK_RCNN = 'mmdet::lvis/mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1.py'
 
 

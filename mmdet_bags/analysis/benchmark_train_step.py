@@ -19,7 +19,7 @@ drawn by LVIS v1 instance frequency.
   differences shows what such a comparison can resolve on the machine.
 """
 import statistics
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -35,9 +35,13 @@ RESNET_CHANNELS = {18: [64, 128, 256, 512], 34: [64, 128, 256, 512],
 
 
 def build_lvis_mask_rcnn(head: str, depth: int = 50, device: str = 'cpu',
-                         seed: int = 0) -> torch.nn.Module:
+                         seed: int = 0,
+                         test_sizes: Optional[Tuple[int, int]] = None
+                         ) -> torch.nn.Module:
     """MMDetection's LVIS v1 Mask R-CNN with the ``'ce'`` (config) or
-    ``'bags'`` bbox head, randomly initialised (backbone of ``depth``)."""
+    ``'bags'`` bbox head, randomly initialised (backbone of ``depth``);
+    ``test_sizes`` = (proposals, detections) per test image instead of the
+    config's (1000, 300)."""
     from mmdet.registry import MODELS
     from mmengine.hub import get_config
     from mmengine.registry import init_default_scope
@@ -49,6 +53,11 @@ def build_lvis_mask_rcnn(head: str, depth: int = 50, device: str = 'cpu',
     if depth != 50:
         cfg.model.backbone.depth = depth
         cfg.model.neck.in_channels = RESNET_CHANNELS[depth]
+    if test_sizes is not None:
+        proposals, detections = test_sizes
+        cfg.model.test_cfg.rpn.update(nms_pre=proposals,
+                                      max_per_img=proposals)
+        cfg.model.test_cfg.rcnn.max_per_img = detections
     if head == 'bags':
         cfg.model.roi_head.bbox_head.update(type='BAGSBBoxHead',
                                             groups='lvis_v1')
@@ -142,7 +151,10 @@ def benchmark_train_step(image_size: int = 512, num_images: int = 2,
                          steps: int = 5, warmup: int = 1,
                          loss_repeats: int = 30, depth: int = 50,
                          device: str = 'cpu',
-                         seed: int = 0) -> Dict[str, object]:
+                         seed: int = 0,
+                         test_sizes: Optional[Tuple[int, int]] = None,
+                         objects_per_image: int = 12
+                         ) -> Dict[str, object]:
     """Measure what BAGS adds to a training step and an inference image.
 
     Args:
@@ -155,6 +167,9 @@ def benchmark_train_step(image_size: int = 512, num_images: int = 2,
         depth (int): ResNet depth (50 is the config's).
         device (str): ``'cpu'`` or ``'cuda'``.
         seed (int): inputs and initialisation.
+        test_sizes: (proposals, detections) per inference image instead of
+            the LVIS config's (1000, 300), e.g. for a smoke run.
+        objects_per_image (int): annotated objects per synthetic image.
 
     Returns:
         dict: ``train`` and ``inference``, each with the RoIs, the BAGS and
@@ -169,12 +184,15 @@ def benchmark_train_step(image_size: int = 512, num_images: int = 2,
     from mmdet_bags.grouping import build_group_layout
 
     layout = build_group_layout('lvis_v1')
-    models = {head: build_lvis_mask_rcnn(head, depth, device, seed)
+    models = {head: build_lvis_mask_rcnn(head, depth, device, seed,
+                                         test_sizes)
               for head in ('ce', 'bags')}
     batch = synthetic_batch(num_images, (image_size, image_size),
-                            layout.instance_counts, seed=seed)
+                            layout.instance_counts, objects_per_image,
+                            seed=seed)
     image = synthetic_batch(1, (image_size, image_size),
-                            layout.instance_counts, seed=seed + 1)
+                            layout.instance_counts, objects_per_image,
+                            seed=seed + 1)
     optimizers = {head: OptimWrapper(torch.optim.SGD(
         model.parameters(), lr=1e-4, momentum=0.9))
         for head, model in models.items()}
@@ -233,6 +251,8 @@ def benchmark_train_step(image_size: int = 512, num_images: int = 2,
         setting=dict(image_size=image_size, num_images=num_images,
                      steps=steps, warmup=warmup, loss_repeats=loss_repeats,
                      depth=depth, device=device,
+                     test_sizes=list(test_sizes) if test_sizes else None,
+                     objects_per_image=objects_per_image,
                      threads=torch.get_num_threads()),
         train=_summary(int(cls_score.size(0)), loss_times, train_times),
         inference=_summary(int(test_score.size(0)), score_times, test_times))

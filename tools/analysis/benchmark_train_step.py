@@ -37,13 +37,19 @@ def parse_args(argv=None):
                         help="'cpu' or 'cuda' (timed with CUDA events)")
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--quick', action='store_true',
-                        help='smoke run: ResNet-18, 128 px, 1 step each')
+                        help='smoke run: ResNet-18, 128 px, 1 step each, 2 objects '
+                        'per image, 100 proposals and 20 detections per test '
+                        'image')
     parser.add_argument('--out', help='also write the markdown tables here')
     parser.add_argument('--json', help='write the raw result as JSON here')
     args = parser.parse_args(argv)
     if args.quick:
         args.image_size, args.steps, args.warmup = 128, 1, 0
         args.loss_repeats, args.depth = 2, 18
+        # an untrained model passes most RoIs: small test-time sizes
+        args.test_sizes, args.objects = (100, 20), 2
+    else:
+        args.test_sizes, args.objects = None, 12
     return args
 
 
@@ -63,7 +69,8 @@ def main(argv=None) -> int:
     print(header, flush=True)
     result = benchmark_train_step(args.image_size, args.images, args.steps,
                                   args.warmup, args.loss_repeats, args.depth,
-                                  args.device, args.seed)
+                                  args.device, args.seed, args.test_sizes,
+                                  args.objects)
     tables = format_train_step(result)
     print(tables)
     if args.out:
