@@ -5,7 +5,8 @@
 #   make install   only create/update the environment in .venv/
 #
 # Variables: VENV (default .venv), PYTHON (interpreter that creates the venv,
-# default python3), PYTEST_ARGS (extra pytest arguments, e.g. "-m 'not slow'").
+# default python3), PYTEST_ARGS (extra pytest arguments, e.g. "-m 'not slow'"),
+# TEST_WORKERS (parallel test processes, default auto = one per core).
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
@@ -25,8 +26,11 @@ $(STAMP): tools/setup_env.sh tools/check_mmcv_ops.py requirements/build.txt \
 	VENV=$(VENV) PYTHON=$(PYTHON) bash tools/setup_env.sh
 	touch $@
 
+# TEST_WORKERS: pytest-xdist processes (default: one per CPU core; 0 runs
+# every test in this process).
+TEST_WORKERS ?= auto
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # DEMO_ARGS: e.g. "--force all" to regenerate and retrain everything.
 DEMO_ARGS ?=

@@ -2,8 +2,19 @@ import pytest
 
 
 def pytest_configure(config):
+    import os
+
     from detection_helpers import skip_config_formatting
     skip_config_formatting()
+    # Under pytest-xdist (`make test`), each worker takes its share of the
+    # cores, and so do the processes its tests start, instead of every
+    # worker starting one thread per core.
+    workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1'))
+    if workers > 1 and 'OMP_NUM_THREADS' not in os.environ:
+        import torch
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        os.environ['OMP_NUM_THREADS'] = str(threads)
+        torch.set_num_threads(threads)
 
 
 @pytest.fixture(autouse=True)
