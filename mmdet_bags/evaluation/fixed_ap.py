@@ -106,15 +106,23 @@ def select_top_k_per_class(results: List[dict], max_dets_per_class: int,
 
 def run_lvis_eval_without_cap(lvis_gt, results: List[dict], iou_type: str,
                               eval_class=None):
-    """Step 3: ``LVISEval`` (or ``eval_class``) over ``results`` with no
+    """Step 3: LVIS's evaluation (or ``eval_class``) over ``results`` with no
     per-image limit, evaluated, accumulated and summarised.
 
+    The default evaluator is :class:`~.chunked_lvis_eval.ChunkedLVISEval`:
+    LVIS's results, with the memory of
+    :data:`~.chunked_lvis_eval.CATEGORIES_PER_CHUNK` categories at a time.
     ``results`` are consumed: LVIS adds ``id``/``area`` to the dicts.
     """
-    from lvis import LVISEval, LVISResults
-    eval_class = LVISEval if eval_class is None else eval_class
+    from lvis import LVISResults
+
+    from . import chunked_lvis_eval
     lvis_dt = LVISResults(lvis_gt, results, max_dets=-1)
-    lvis_eval = eval_class(lvis_gt, lvis_dt, iou_type)
+    if eval_class is None:
+        lvis_eval = chunked_lvis_eval.ChunkedLVISEval(lvis_gt, lvis_dt,
+                                                      iou_type)
+    else:
+        lvis_eval = eval_class(lvis_gt, lvis_dt, iou_type)
     lvis_eval.params.max_dets = -1  # no limit on detections per image
     lvis_eval.run()
     return lvis_eval

@@ -39,9 +39,13 @@ _LVIS_EVAL_PATCH_LOCK = threading.Lock()
 
 # ------------------------------------------------------- capturing LVISEval
 @contextlib.contextmanager
-def _recording_instances(module, names: Sequence[str]) -> Iterator[list]:
+def _recording_instances(module, names: Sequence[str],
+                         replacements: Optional[dict] = None
+                         ) -> Iterator[list]:
     """Record every instance of the classes ``module.<name>`` (for each of
-    ``names``) created while the ``with`` block runs.
+    ``names``) created while the ``with`` block runs; ``replacements`` maps
+    a name to a class used instead of the module's (a subclass computing the
+    same results, e.g. :class:`~..chunked_lvis_eval.ChunkedLVISEval`).
 
     MMDetection's metrics look their evaluator class (``LVISEval``,
     ``COCOeval``) up in their module's namespace each time they evaluate, so
@@ -76,7 +80,8 @@ def _recording_instances(module, names: Sequence[str]) -> Iterator[list]:
             return Recording
 
         for name, original in originals.items():
-            setattr(module, name, recording_subclass(original))
+            base = (replacements or {}).get(name, original)
+            setattr(module, name, recording_subclass(base))
         try:
             yield recorded
         finally:
@@ -106,9 +111,12 @@ class PerBinMixin:
     category and the per-bin AP table.
 
     A subclass names the module where its MMDetection parent looks up its
-    evaluator class (``_evaluator_module``, ``_evaluator_names``), reads one
-    accumulated evaluator (``_read_evaluator``) and names categories
-    (``_category_names``)."""
+    evaluator class (``_evaluator_module``, ``_evaluator_names``, and
+    optionally a same-results class to use instead,
+    ``_evaluator_replacements``), reads one accumulated evaluator
+    (``_read_evaluator``) and names categories (``_category_names``)."""
+
+    _evaluator_replacements: dict = {}
 
     def _setup_per_bin(self, train_ann_file: Optional[str],
                        groups: Optional[CountsSpec],
@@ -204,7 +212,8 @@ class PerBinMixin:
         recorded while it runs are a prefix of those entries.
         """
         with _recording_instances(self._evaluator_module,
-                                  self._evaluator_names) as evaluators:
+                                  self._evaluator_names,
+                                  self._evaluator_replacements) as evaluators:
             eval_results = super().compute_metrics(results)
         evaluated = [metric for metric in self.metrics
                      if metric != 'proposal_fast']
