@@ -77,19 +77,19 @@ def _smoke_test_file(val_ann: str, work_dir: str) -> str:
     """An annotation file of the first :data:`SMOKE_IMAGES` images of
     ``val_ann`` (all categories kept), written once beside the stages' work
     dirs: a smoke run evaluates those images only, since LVIS's evaluation
-    otherwise visits every image of the file."""
+    otherwise visits every image of the file. Written again each time, so
+    it always follows ``val_ann`` (a smoke set's file is small)."""
     path = osp.join(osp.dirname(osp.abspath(work_dir)),
                     f'smoke_{SMOKE_IMAGES}_' + osp.basename(val_ann))
-    if not osp.isfile(path):
-        os.makedirs(osp.dirname(path), exist_ok=True)
-        with open(val_ann) as file:
-            content = json.load(file)
-        content['images'] = content['images'][:SMOKE_IMAGES]
-        kept = {image['id'] for image in content['images']}
-        content['annotations'] = [annotation for annotation in
-                                  content['annotations']
-                                  if annotation['image_id'] in kept]
-        write_json(path, content)
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(val_ann) as file:
+        content = json.load(file)
+    content['images'] = content['images'][:SMOKE_IMAGES]
+    kept = {image['id'] for image in content['images']}
+    content['annotations'] = [annotation for annotation in
+                              content['annotations']
+                              if annotation['image_id'] in kept]
+    write_json(path, content)
     return path
 
 

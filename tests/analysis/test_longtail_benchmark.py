@@ -380,3 +380,42 @@ def test_fingerprint_is_the_recipe_only(tmp_path):
     assert config_fingerprint(moved, '/other') == reference
     assert config_fingerprint(cfg(model=dict(type='X', depth=50)),
                               str(tmp_path / 'data')) != reference
+
+
+def test_a_smoke_run_evaluates_its_own_images_only(tmp_path):
+    """--quick: the test set and the evaluator read a file of the first 8
+    validation images (LVIS's evaluation would visit every image of the
+    full file), rewritten from the current file each time."""
+    from mmdet_bags.analysis.experiments import SMOKE_IMAGES, build_stage_cfg
+    from mmdet_bags.analysis.longtail_benchmark import STAGES
+    from mmdet_bags.datasets.json_files import write_json
+    data = tmp_path / 'data'
+    (data / 'annotations').mkdir(parents=True)
+
+    def write_val(num_images):
+        images = [dict(id=i + 1, file_name=f'{i}.jpg', height=8, width=8,
+                       neg_category_ids=[], not_exhaustive_category_ids=[])
+                  for i in range(num_images)]
+        annotations = [dict(id=i + 1, image_id=i + 1, category_id=1,
+                            bbox=[0, 0, 2, 2], area=4)
+                       for i in range(num_images)]
+        write_json(str(data / 'annotations' / 'lvis_v1_val.json'),
+                   dict(images=images, annotations=annotations,
+                        categories=[dict(id=1, name='a', frequency='r')]))
+
+    write_val(20)
+    for expected in (SMOKE_IMAGES, 5):
+        cfg = build_stage_cfg(STAGES[0], str(tmp_path / 'work'), str(data),
+                              {}, quick=True)
+        assert cfg.test_evaluator.ann_file == \
+            cfg.test_dataloader.dataset.ann_file
+        smoke = json.load(open(cfg.test_evaluator.ann_file))
+        assert [image['id'] for image in smoke['images']] == \
+            list(range(1, expected + 1))
+        assert {a['image_id'] for a in smoke['annotations']} == \
+            set(range(1, expected + 1))
+        assert cfg.model.test_cfg.rcnn.max_per_img == 20
+        write_val(5)  # a regenerated, smaller set: the file follows it
+    full = build_stage_cfg(STAGES[0], str(tmp_path / 'work'), str(data), {})
+    assert full.test_evaluator.ann_file.endswith(
+        'annotations/lvis_v1_val.json')
