@@ -1,11 +1,11 @@
 """ChunkedLVISEval gives LVISEval's results exactly, a chunk of categories
 at a time, and the metrics use it."""
 import copy
-import json
 from collections import defaultdict
 
 import numpy as np
 import pytest
+from generated_lvis_results import generated_lvis_results
 
 NUM_IMAGES = 16
 NUM_CATEGORIES = 10
@@ -13,27 +13,10 @@ NUM_CATEGORIES = 10
 
 @pytest.fixture(scope='module')
 def generated(tmp_path_factory):
-    from mmdet_bags.analysis.fixed_ap_benchmark import (
-        generate_lvis_val_like, image_detections)
     path = str(tmp_path_factory.mktemp('chunked') / 'val.json')
-    generate_lvis_val_like(path, NUM_IMAGES, NUM_CATEGORIES, seed=5)
-    content = json.load(open(path))
-    by_image = defaultdict(list)
-    for annotation in content['annotations']:
-        by_image[annotation['image_id']].append(annotation)
-    results = []
-    for index, image in enumerate(content['images']):
-        detections = image_detections(index, by_image[image['id']],
-                                      NUM_CATEGORIES, 60, seed=5)
-        for box, score, label in zip(detections['bboxes'],
-                                     detections['scores'],
-                                     detections['labels']):
-            x1, y1, x2, y2 = (float(v) for v in box)
-            results.append(dict(image_id=image['id'],
-                                category_id=int(label) + 1,
-                                score=float(score),
-                                bbox=[x1, y1, x2 - x1, y2 - y1]))
-    return path, results
+    data = generated_lvis_results(path, NUM_IMAGES, NUM_CATEGORIES, 60,
+                                  seed=5)
+    return path, data['results']
 
 
 def evaluated(eval_class, path, results, iou_type='bbox', **kwargs):

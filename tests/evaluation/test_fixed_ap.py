@@ -10,6 +10,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 import torch
+from generated_lvis_results import generated_lvis_results
 
 NUM_IMAGES = 24
 NUM_CATEGORIES = 10
@@ -19,31 +20,9 @@ DETS_PER_IMAGE = 320  # above LVIS's 300 per image, so that cut happens
 @pytest.fixture(scope='module')
 def generated(tmp_path_factory):
     """An LVIS-format file, its detections per image and as LVIS results."""
-    from mmdet_bags.analysis.fixed_ap_benchmark import (
-        generate_lvis_val_like, image_detections)
     path = str(tmp_path_factory.mktemp('fixed_ap') / 'val.json')
-    data = generate_lvis_val_like(path, NUM_IMAGES, NUM_CATEGORIES, seed=3)
-    content = json.load(open(path))
-    by_image = defaultdict(list)
-    for annotation in content['annotations']:
-        by_image[annotation['image_id']].append(annotation)
-    per_image, results = [], []
-    for index, image in enumerate(content['images']):
-        detections = image_detections(index, by_image[image['id']],
-                                      NUM_CATEGORIES, DETS_PER_IMAGE, seed=3)
-        per_image.append((image['id'], detections))
-        for box, score, label in zip(detections['bboxes'],
-                                     detections['scores'],
-                                     detections['labels']):
-            x1, y1, x2, y2 = (float(v) for v in box)
-            # As results2json writes them: float32 values, xywh.
-            results.append(dict(image_id=image['id'],
-                                category_id=int(label) + 1,
-                                score=float(score),
-                                bbox=[x1, y1, float(box[2] - box[0]),
-                                      float(box[3] - box[1])]))
-    return dict(path=path, per_image=per_image, results=results,
-                counts=data['instance_counts'])
+    return generated_lvis_results(path, NUM_IMAGES, NUM_CATEGORIES,
+                                  DETS_PER_IMAGE, seed=3)
 
 
 def reference_fixed_ap(path, results, max_dets_per_class):
