@@ -75,10 +75,10 @@ SMOKE_IMAGES = 8
 
 def _smoke_test_file(val_ann: str, work_dir: str) -> str:
     """An annotation file of the first :data:`SMOKE_IMAGES` images of
-    ``val_ann`` (all categories kept), written once beside the stages' work
-    dirs: a smoke run evaluates those images only, since LVIS's evaluation
-    otherwise visits every image of the file. Written again each time, so
-    it always follows ``val_ann`` (a smoke set's file is small)."""
+    ``val_ann`` (all categories kept), beside the stages' work dirs: a smoke
+    run evaluates those images only, since LVIS's evaluation otherwise
+    visits every image of the file. Written on every call, so it always
+    follows the current ``val_ann``."""
     path = osp.join(osp.dirname(osp.abspath(work_dir)),
                     f'smoke_{SMOKE_IMAGES}_' + osp.basename(val_ann))
     os.makedirs(osp.dirname(path), exist_ok=True)
