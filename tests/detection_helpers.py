@@ -176,6 +176,8 @@ def tiny_cfg(config, data: dict, work_dir: str):
     """A real config shrunk for CPU tests: ResNet-18, 128 px, 4 images of the
     generated set ``data`` (see ``generate_longtail_lvis``), 1 epoch."""
     from mmengine.config import Config
+
+    from mmdet_bags.analysis.experiments import use_small_test_sizes
     cfg = Config.fromfile(str(config))
     num_classes = len(data['class_names'])
     root = data['data_root'].rstrip('/') + '/'
@@ -226,15 +228,9 @@ def tiny_cfg(config, data: dict, work_dir: str):
         if 'train_ann_file' in evaluator:  # per-bin metrics
             evaluator.train_ann_file = data['train_ann_file']
             evaluator.bin_edges = tuple(data['bin_edges'])
-    # A randomly initialised detector passes most RoIs at LVIS's score
-    # thresholds: 100 proposals and 20 detections per image at test time
-    # (LVIS: 1000 and 300) keep the box and mask heads' work small; the
-    # code path is the same (cascades and HTC run their mask heads on every
-    # detection of every stage).
-    cfg.model.test_cfg.rpn.update(nms_pre=100, max_per_img=100)
-    rcnn_test = cfg.model.test_cfg.rcnn
-    for stage in rcnn_test if isinstance(rcnn_test, list) else [rcnn_test]:
-        stage.max_per_img = 20
+    # The smoke runs' test-time sizes (cascades and HTC run their mask heads
+    # on every detection of every stage).
+    use_small_test_sizes(cfg.model)
     cfg.train_cfg.update(max_epochs=1, val_interval=1)
     cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0)]
     cfg.default_hooks.logger.interval = 1

@@ -47,6 +47,7 @@ def build_lvis_mask_rcnn(head: str, depth: int = 50, device: str = 'cpu',
     from mmengine.registry import init_default_scope
 
     import mmdet_bags  # noqa: F401  (registers BAGSBBoxHead)
+    from mmdet_bags.analysis.experiments import use_small_test_sizes
     init_default_scope('mmdet')
     cfg = get_config(LVIS_V1_MASK_RCNN)
     cfg.model.backbone.init_cfg = None  # no pretrained download
@@ -54,10 +55,7 @@ def build_lvis_mask_rcnn(head: str, depth: int = 50, device: str = 'cpu',
         cfg.model.backbone.depth = depth
         cfg.model.neck.in_channels = RESNET_CHANNELS[depth]
     if test_sizes is not None:
-        proposals, detections = test_sizes
-        cfg.model.test_cfg.rpn.update(nms_pre=proposals,
-                                      max_per_img=proposals)
-        cfg.model.test_cfg.rcnn.max_per_img = detections
+        use_small_test_sizes(cfg.model, test_sizes)
     if head == 'bags':
         cfg.model.roi_head.bbox_head.update(type='BAGSBBoxHead',
                                             groups='lvis_v1')

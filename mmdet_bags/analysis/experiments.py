@@ -69,8 +69,7 @@ def _final_checkpoint(cfg) -> str:
 final_checkpoint = _final_checkpoint
 
 
-#: Images of a smoke run's training and test sets.
-SMOKE_IMAGES = 8
+SMOKE_IMAGES = 8  #: images of a smoke run's training and test sets
 
 
 def _smoke_test_file(val_ann: str, work_dir: str) -> str:
@@ -93,6 +92,21 @@ def _smoke_test_file(val_ann: str, work_dir: str) -> str:
     return path
 
 
+#: Test-time (proposals, detections) per image of smoke runs and tests.
+SMOKE_TEST_SIZES = (100, 20)
+
+
+def use_small_test_sizes(model_cfg, sizes=SMOKE_TEST_SIZES) -> None:
+    """Test-time proposals and detections per image (every cascade stage):
+    an almost untrained detector passes most RoIs, so its heads would run
+    on 1000 proposals and 300 detections; the code path stays the same."""
+    proposals, detections = sizes
+    model_cfg.test_cfg.rpn.update(nms_pre=proposals, max_per_img=proposals)
+    rcnn = model_cfg.test_cfg.rcnn
+    for stage in rcnn if isinstance(rcnn, list) else [rcnn]:
+        stage.max_per_img = detections
+
+
 def _shrink_for_smoke_run(cfg) -> None:
     """A handful of images and iterations, same code paths."""
     dataset = cfg.train_dataloader.dataset
@@ -103,10 +117,7 @@ def _shrink_for_smoke_run(cfg) -> None:
     cfg.test_evaluator.ann_file = test_file
     for loader in ('train_dataloader', 'test_dataloader'):
         cfg[loader].update(num_workers=0, persistent_workers=False)
-    # An almost untrained detector passes most RoIs: 100 proposals and 20
-    # detections per image keep the box and mask heads' test-time work small.
-    cfg.model.test_cfg.rpn.update(nms_pre=100, max_per_img=100)
-    cfg.model.test_cfg.rcnn.max_per_img = 20
+    use_small_test_sizes(cfg.model)
     if cfg.train_cfg.get('type') == 'IterBasedTrainLoop':
         cfg.train_cfg.max_iters = 4
         for scheduler in cfg.param_scheduler:

@@ -14,6 +14,7 @@ import torch
 
 from mmdet_bags.analysis.benchmark_train_step import (benchmark_train_step,
                                                       format_train_step)
+from mmdet_bags.analysis.experiments import SMOKE_TEST_SIZES
 
 
 def parse_args(argv=None):
@@ -47,7 +48,7 @@ def parse_args(argv=None):
         args.image_size, args.steps, args.warmup = 128, 1, 0
         args.loss_repeats, args.depth = 2, 18
         # an untrained model passes most RoIs: small test-time sizes
-        args.test_sizes, args.objects = (100, 20), 2
+        args.test_sizes, args.objects = SMOKE_TEST_SIZES, 2
     else:
         args.test_sizes, args.objects = None, 12
     return args
