@@ -43,9 +43,10 @@ def _copy_source_tree(target: Path) -> None:
     shutil.copytree(ROOT, target, ignore=ignore)
 
 
-def _run(command, cwd, timeout=600):
+def _run(command, cwd, timeout=600, extra_env=None):
     env = {key: value for key, value in os.environ.items()
            if key not in ('PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP')}
+    env.update(extra_env or {})
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True,
                             text=True, timeout=timeout)
     assert result.returncode == 0, (command, result.stdout[-3000:],
@@ -94,6 +95,7 @@ def test_wheel_ships_configs_tools_and_data(installed_wheel):
     assert mim + 'model-index.yml' in names
     assert mim + 'tools/setup_env.sh' not in names  # builds a clone's .venv
     assert 'mmdet_bags/data/lvis_v1_train_categories.json' in names
+    assert 'mmdet_bags/models/losses/group_softmax_cpu.c' in names
     assert not any('__pycache__' in name for name in names)
     metadata = next(name for name in names if name.endswith('/METADATA'))
     requires = [line for line in zipfile.ZipFile(wheel).read(
@@ -134,6 +136,25 @@ def test_user_config_inheriting_a_shipped_config_builds(installed_wheel):
     module, built = out.strip().splitlines()[-2:]
     assert Path(module) == purelib / 'mmdet_bags' / '__init__.py'
     assert built == 'BAGSBBoxHead 4.0 50'
+
+
+def test_cpu_kernel_builds_from_the_wheel(installed_wheel, tmp_path):
+    """The fused CPU kernel compiles from the wheel's C source on first use
+    (into an empty cache here) and serves the loss."""
+    _, python, purelib, work = installed_wheel
+    kernels = tmp_path / 'kernels'
+    out = _run([str(python), '-c', textwrap.dedent("""
+        import torch
+        from mmdet_bags.models.losses import GroupSoftmaxLoss, cpu_kernel
+        assert cpu_kernel.library() is not None, cpu_kernel.failure()
+        loss = GroupSoftmaxLoss(num_classes=1203, groups='lvis_v1')
+        logits = torch.randn(16, 1209, requires_grad=True)
+        loss(logits, torch.randint(0, 1204, (16,)))['loss_cls'].backward()
+        print(cpu_kernel.SOURCE)
+    """)], cwd=work, extra_env={'MMDET_BAGS_KERNEL_DIR': str(kernels)})
+    assert Path(out.strip().splitlines()[-1]) == \
+        purelib / 'mmdet_bags' / 'models' / 'losses' / 'group_softmax_cpu.c'
+    assert len(list(kernels.glob('group_softmax_cpu-*.so'))) == 1
 
 
 def test_quick_benchmark_runs_from_the_wheel(installed_wheel):

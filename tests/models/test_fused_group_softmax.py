@@ -1,11 +1,16 @@
 """The fused group softmax equals the per-group implementation it replaced
 (``reference_group_softmax.py``), values and gradients, to float32 rounding.
+
+Every test runs twice: with the CPU kernel (``group_softmax_cpu.c``, which
+serves float32 on the CPU) and with the tensor implementation (every other
+device and dtype, and the fallback without a C compiler).
 """
 import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from mmdet_bags.grouping import GroupLayout, build_group_layout
+from mmdet_bags.models.losses import cpu_kernel
 from mmdet_bags.models.losses import (GroupColumns, GroupSoftmaxLoss,
                                       group_cross_entropy,
                                       group_softmax_scores)
@@ -13,6 +18,18 @@ from reference_group_softmax import (ReferenceGroupCrossEntropy,
                                      reference_activation, reference_loss)
 
 HAND_COUNTS = [5, 50, 500, 5000, 0, 20]
+
+
+@pytest.fixture(autouse=True, params=['cpu_kernel', 'tensor_ops'])
+def implementation(request, monkeypatch):
+    """Which implementation float32 CPU logits take."""
+    if request.param == 'cpu_kernel':
+        monkeypatch.setenv('MMDET_BAGS_CPU_KERNEL', '1')
+        assert cpu_kernel.library() is not None, cpu_kernel.failure()
+    else:
+        monkeypatch.setenv('MMDET_BAGS_CPU_KERNEL', '0')
+        assert cpu_kernel.library() is None
+    return request.param
 PAPER_8_BINS = (5, 10, 50, 100, 500, 1000, 5000)
 
 

@@ -26,6 +26,14 @@ logits all sit far below the row's maximum stays exact, and ``c`` is kept
 apart from ``log S``, so logits of magnitude ``1e4`` keep the digits of
 their softmax. A NaN logit makes its own group's terms NaN and no other
 group's (no block mixes groups).
+
+On the CPU, float32 logits go to a fused C kernel instead
+(``group_softmax_cpu.c``, see :mod:`.cpu_kernel`): one pass per row and
+group for the maximum and one for the sum of exponentials, the same
+exponent relative to the group's maximum, and the gradient recomputed from
+the logits in one pass (nothing of size ``(N, W)`` saved). The tensor
+passes above serve every other device and dtype, and whenever the kernel
+cannot be built; the tests hold the two to float32 rounding of each other.
 """
 from typing import Dict, Optional, Sequence, Tuple
 
@@ -33,6 +41,8 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 from torch.autograd.function import once_differentiable
+
+from . import cpu_kernel
 
 #: Columns per block: wide enough for vectorised reductions over a block,
 #: narrow enough that padding every group to whole blocks stays cheap
@@ -69,6 +79,9 @@ class GroupColumns(nn.Module):
         block_slots (LongTensor): ``(G * K,)`` each group's blocks; a group
             with fewer than ``K`` fills its slots with ``B``, a neutral value
             appended to the block values (``-inf`` for maxima, 0 for sums).
+        group_starts (LongTensor): ``(G + 1,)`` group ``k`` is columns
+            ``[group_starts[k], group_starts[k + 1])`` (the CPU kernel's
+            layout); ``label_columns`` ``(L,)`` ``column_of_label``.
     """
 
     def __init__(self,
@@ -85,6 +98,7 @@ class GroupColumns(nn.Module):
                                  f'order without gaps, got {group_slices}')
             width = end
         self.num_columns, self.num_groups = width, len(group_slices)
+        self.first_group_end = group_slices[0][1] if group_slices else 0
         self.block_size = block_size
         source, padding, position = [], [], []
         group_of_block, blocks_of_group = [], []
@@ -113,10 +127,21 @@ class GroupColumns(nn.Module):
             group_of_block=torch.tensor(group_of_block, dtype=torch.long),
             block_slots=torch.tensor(block_slots, dtype=torch.long),
             # Groups 1.. are scaled by group 0's first entry in the scores.
-            class_groups=torch.arange(self.num_groups) > 0)
+            class_groups=torch.arange(self.num_groups) > 0,
+            # For the CPU kernel: group k is [starts[k], starts[k + 1]).
+            group_starts=torch.tensor(
+                [start for start, _ in group_slices] + [width],
+                dtype=torch.long))
         if column_of_label is not None:
+            label_columns = torch.as_tensor(column_of_label).long()
+            if label_columns.numel() and not (
+                    0 <= int(label_columns.min())
+                    and int(label_columns.max()) < width):
+                raise ValueError('column_of_label must hold columns in '
+                                 f'[0, {width})')
+            buffers['label_columns'] = label_columns.clone()
             buffers['label_positions'] = buffers['padded_position'][
-                torch.as_tensor(column_of_label).long()]
+                label_columns]
         for name, tensor in buffers.items():
             self.register_buffer(name, tensor, persistent=False)
 
@@ -124,6 +149,17 @@ class GroupColumns(nn.Module):
         return (f'{self.num_columns} columns, {self.num_groups} groups, '
                 f'{self.num_blocks} blocks of {self.block_size} '
                 f'({self.padded_width} padded places)')
+
+
+def _kernel_for(logits: Tensor):
+    """The compiled CPU kernel if it serves ``logits``, else None."""
+    if logits.device.type != 'cpu' or logits.dtype != torch.float32:
+        return None
+    return cpu_kernel.library()
+
+
+def _pointer(tensor: Optional[Tensor]):
+    return None if tensor is None else tensor.data_ptr()
 
 
 def _group_statistics(logits: Tensor,
@@ -175,8 +211,13 @@ class GroupCrossEntropy(torch.autograd.Function):
     @staticmethod
     def forward(ctx, logits: Tensor, target_columns: Tensor,
                 columns: GroupColumns) -> Tensor:
-        stats = _group_statistics(logits, columns)
         ctx.columns = columns
+        kernel = _kernel_for(logits)
+        ctx.fused = kernel is not None
+        if ctx.fused:
+            return _kernel_forward(ctx, kernel, logits, target_columns,
+                                   columns)
+        stats = _group_statistics(logits, columns)
         inverse_sum = stats['group_sum'].reciprocal()
         ctx.save_for_backward(target_columns, stats['exps'], inverse_sum)
         # -log p_t = (c - z_t) + log S: the large terms cancel first.
@@ -187,6 +228,8 @@ class GroupCrossEntropy(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, grad_ce: Tensor):
         columns = ctx.columns
+        if ctx.fused:
+            return _kernel_backward(ctx, grad_ce), None, None
         target_columns, exps, inverse_sum = ctx.saved_tensors
         num_rois = exps.size(0)
         factors = (grad_ce * inverse_sum).index_select(
@@ -196,6 +239,48 @@ class GroupCrossEntropy(torch.autograd.Function):
                 1, columns.padded_position)
         grad.scatter_add_(1, target_columns, grad_ce.neg())
         return grad, None, None
+
+
+def _kernel_forward(ctx, kernel, logits: Tensor, target_columns: Tensor,
+                    columns: GroupColumns) -> Tensor:
+    """:class:`GroupCrossEntropy`'s forward in the CPU kernel; saves the
+    logits and the ``(N, G)`` maxima and reciprocal sums."""
+    num_rois, width = logits.shape
+    if width != columns.num_columns or target_columns.shape != (
+            num_rois, columns.num_groups):
+        raise ValueError(
+            f'expected logits (N, {columns.num_columns}) and target columns '
+            f'(N, {columns.num_groups}), got {tuple(logits.shape)} and '
+            f'{tuple(target_columns.shape)}')
+    logits = logits.contiguous()
+    targets = target_columns.to(torch.long).contiguous()
+    ce, maxima, inverse_sums = logits.new_empty(
+        (3, num_rois, columns.num_groups)).unbind()
+    bad = kernel.bags_group_ce_forward(
+        _pointer(logits), num_rois, width, _pointer(columns.group_starts),
+        columns.num_groups, _pointer(targets), _pointer(ce),
+        _pointer(maxima), _pointer(inverse_sums), torch.get_num_threads())
+    if bad >= 0:
+        row, group = divmod(bad, columns.num_groups)
+        raise ValueError(
+            f'target_columns[{row}, {group}] = {int(targets[row, group])} is '
+            f'not a column of group {group}')
+    ctx.save_for_backward(logits, targets, maxima, inverse_sums)
+    return ce
+
+
+def _kernel_backward(ctx, grad_ce: Tensor) -> Tensor:
+    logits, targets, maxima, inverse_sums = ctx.saved_tensors
+    columns = ctx.columns
+    grad_ce = grad_ce.to(torch.float32).contiguous()
+    grad = torch.empty_like(logits)
+    kernel = cpu_kernel.library()
+    kernel.bags_group_ce_backward(
+        _pointer(logits), logits.size(0), logits.size(1),
+        _pointer(columns.group_starts), columns.num_groups,
+        _pointer(targets), _pointer(maxima), _pointer(inverse_sums),
+        _pointer(grad_ce), _pointer(grad), torch.get_num_threads())
+    return grad
 
 
 def group_cross_entropy(logits: Tensor, target_columns: Tensor,
@@ -227,6 +312,24 @@ def group_softmax_scores(logits: Tensor, columns: GroupColumns,
     Returns:
         Tensor: ``(N, L)``.
     """
+    kernel = _kernel_for(logits)
+    if kernel is not None:
+        if logits.dim() != 2 or logits.size(1) != columns.num_columns:
+            raise ValueError(f'expected logits (N, {columns.num_columns}), '
+                             f'got {tuple(logits.shape)}')
+        if not 0 <= foreground_column < columns.first_group_end:
+            raise ValueError(f'foreground_column {foreground_column} is not '
+                             'a column of group 0')
+        logits = logits.contiguous()
+        labels = columns.label_columns
+        scores = logits.new_empty((logits.size(0), labels.numel()))
+        if kernel.bags_group_scores(
+                _pointer(logits), logits.size(0), logits.size(1),
+                _pointer(columns.group_starts), columns.num_groups,
+                foreground_column, _pointer(labels), labels.numel(),
+                _pointer(scores), torch.get_num_threads()) != 0:
+            raise MemoryError('bags_group_scores could not allocate a row')
+        return scores
     stats = _group_statistics(logits, columns)
     inverse_sum = stats['group_sum'].reciprocal()
     # p0[fg]; groups 1.. are scaled by it and their own 1 / S_k.

@@ -21,6 +21,7 @@ from torch import Tensor
 
 from mmdet_bags.grouping import GroupLayout, resolve_groups
 from mmdet_bags.grouping.layout import STATE_KEYS
+from . import cpu_kernel
 from .group_softmax import (GroupColumns, group_cross_entropy,
                             group_softmax_scores)
 from .group_targets import (group_membership, group_softmax_targets,
@@ -273,11 +274,13 @@ class GroupSoftmaxLoss(nn.Module):
                 f'{layout.num_logits}) for {layout.describe()}; got '
                 f'{tuple(cls_score.shape)}')
         labels = labels.long()
-        # Checked on the device, without waiting for it.
-        torch._assert_async(
-            ((labels >= 0) & (labels <= self.num_classes)).all(),
-            f'GroupSoftmaxLoss: labels must be in [0, {self.num_classes}] '
-            f'({self.num_classes} = background)')
+        if cls_score.device.type != 'cpu' or cpu_kernel.library() is None:
+            # Checked on the device, without waiting for it (the CPU kernel
+            # checks them in select_rois).
+            torch._assert_async(
+                ((labels >= 0) & (labels <= self.num_classes)).all(),
+                f'GroupSoftmaxLoss: labels must be in [0, {self.num_classes}]'
+                f' ({self.num_classes} = background)')
         # Half-precision logits are computed in float32 (no overflow in the
         # exponentials); float64 stays float64.
         dtype = torch.promote_types(cls_score.dtype, torch.float32)

@@ -9,6 +9,8 @@ from typing import Optional
 import torch
 from torch import Tensor
 
+from . import cpu_kernel
+
 
 def group_softmax_targets(labels: Tensor, group_of_label: Tensor,
                           column_of_label: Tensor,
@@ -71,7 +73,15 @@ def select_rois(labels: Tensor,
 
     Returns:
         BoolTensor: ``(N, G)``.
+
+    Raises:
+        RuntimeError: on the CPU, a label outside ``[0, C]`` (on other
+            devices the caller checks, without a host sync).
     """
+    kernel = cpu_kernel.library() if labels.device.type == 'cpu' else None
+    if kernel is not None:
+        return _select_rois_in_kernel(kernel, labels, group_of_label, valid,
+                                      others_sample_ratio, num_groups)
     if membership is None:
         membership = group_membership(group_of_label, num_groups)
     valid = valid.unsqueeze(1)
@@ -93,3 +103,37 @@ def select_rois(labels: Tensor,
         keep_others = others & (
             ranks <= positives.sum(dim=0).double() * others_sample_ratio)
     return positives | keep_others
+
+
+def _select_rois_in_kernel(kernel, labels: Tensor, group_of_label: Tensor,
+                           valid: Tensor,
+                           others_sample_ratio: Optional[float],
+                           num_groups: int) -> Tensor:
+    """:func:`select_rois` in the CPU kernel: the same draws from the same
+    RNG (one uniform key per RoI and group), the same RoIs selected; a
+    partial selection per group instead of a sort of the whole batch."""
+    num_rois = labels.numel()
+    labels = labels.to(torch.long).contiguous()
+    group_of_label = group_of_label.to(torch.long).contiguous()
+    valid = valid.to(torch.bool).contiguous()
+    if valid.shape != labels.shape:
+        raise ValueError(f'valid has shape {tuple(valid.shape)}, labels '
+                         f'{tuple(labels.shape)}')
+    keys = None
+    if others_sample_ratio is not None:
+        keys = torch.rand((num_rois, num_groups), device=labels.device)
+    selected = torch.empty((num_rois, num_groups), dtype=torch.bool)
+    max_label = group_of_label.numel() - 1
+    bad = kernel.bags_select_rois(
+        labels.data_ptr(), valid.data_ptr(), num_rois,
+        group_of_label.data_ptr(), max_label, num_groups,
+        -1.0 if others_sample_ratio is None else float(others_sample_ratio),
+        None if keys is None else keys.data_ptr(), selected.data_ptr())
+    if bad >= 0:
+        raise RuntimeError(
+            f'GroupSoftmaxLoss: labels must be in [0, {max_label}] '
+            f'({max_label} = background); RoI {bad} has label '
+            f'{int(labels[bad])}')
+    if bad != -1:
+        raise MemoryError('bags_select_rois could not allocate its buffer')
+    return selected

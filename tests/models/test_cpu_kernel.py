@@ -1,0 +1,187 @@
+"""The fused CPU kernel (``group_softmax_cpu.c``): built on first use, the
+same results as the tensor implementation, checked inputs, and a working
+fallback where it cannot be built. (The comparisons with the per-group
+reference run in test_fused_group_softmax.py, with and without it.)
+"""
+import pytest
+import torch
+
+from mmdet_bags.grouping import GroupLayout, build_group_layout
+from mmdet_bags.models.losses import (GroupColumns, GroupSoftmaxLoss,
+                                      cpu_kernel, group_cross_entropy,
+                                      group_softmax_scores, select_rois)
+
+LVIS = build_group_layout('lvis_v1')
+
+
+def lvis_columns():
+    return GroupColumns(
+        [(LVIS.group_slice(k).start, LVIS.group_slice(k).stop)
+         for k in range(LVIS.num_groups)], LVIS.column_of_label)
+
+
+def targets_of(labels):
+    loss = GroupSoftmaxLoss(num_classes=LVIS.num_classes, groups=LVIS)
+    return loss.target_columns_of_label[labels]
+
+
+def both(function, monkeypatch):
+    """``function()`` with the kernel, then with tensor operations."""
+    monkeypatch.setenv('MMDET_BAGS_CPU_KERNEL', '1')
+    assert cpu_kernel.library() is not None, cpu_kernel.failure()
+    fused = function()
+    monkeypatch.setenv('MMDET_BAGS_CPU_KERNEL', '0')
+    return fused, function()
+
+
+def test_kernel_builds_here(monkeypatch):
+    """This machine has a C compiler (it compiled mmcv): the kernel must
+    build, or every CPU training silently runs the slow path."""
+    monkeypatch.setenv('MMDET_BAGS_CPU_KERNEL', '1')
+    assert cpu_kernel.library() is not None, cpu_kernel.failure()
+
+
+def test_nan_stays_in_its_group(monkeypatch):
+    """A NaN logit makes its own group's loss, gradient and scores NaN and
+    no other group's, with the kernel as without it."""
+    logits = torch.randn(4, LVIS.num_logits)
+    nan_group = LVIS.group_slice(2)
+    logits[1, nan_group.start + 3] = float('nan')
+    logits[2, LVIS.group_slice(3).start] = float('inf')
+    labels = torch.tensor([0, 1, 2, LVIS.num_classes])
+    columns = lvis_columns()
+
+    def run():
+        leaf = logits.clone().requires_grad_(True)
+        ce = group_cross_entropy(leaf, targets_of(labels), columns)
+        ce.sum().backward()
+        return ce.detach(), leaf.grad, group_softmax_scores(logits, columns)
+
+    (ce, grad, scores), (ce_t, grad_t, scores_t) = both(run, monkeypatch)
+    for fused, tensors in ((ce, ce_t), (grad, grad_t), (scores, scores_t)):
+        torch.testing.assert_close(fused, tensors, equal_nan=True)
+    assert ce[1, 2].isnan() and ce[2, 3].isnan()
+    assert not ce[1, [0, 1, 3, 4]].isnan().any()
+    assert grad[1, nan_group].isnan().all()
+    assert not grad[1, :nan_group.start].isnan().any()
+    assert not grad[0].isnan().any() and not scores[0].isnan().any()
+
+
+def test_results_do_not_depend_on_the_thread_count(monkeypatch):
+    """Rows are split between threads, never a row's sums: same bits."""
+    monkeypatch.setenv('MMDET_BAGS_CPU_KERNEL', '1')
+    logits = torch.randn(257, LVIS.num_logits) * 5
+    labels = torch.randint(0, LVIS.num_classes + 1, (257, ))
+    columns = lvis_columns()
+    threads = torch.get_num_threads()
+    results = []
+    try:
+        for count in (1, 2, 3):
+            torch.set_num_threads(count)
+            leaf = logits.clone().requires_grad_(True)
+            ce = group_cross_entropy(leaf, targets_of(labels), columns)
+            ce.sum().backward()
+            results.append((ce.detach(), leaf.grad,
+                            group_softmax_scores(logits, columns)))
+    finally:
+        torch.set_num_threads(threads)
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize('ratio', [8.0, 3.3, 0.5, 0.0, None])
+@pytest.mark.parametrize('num_rois', [0, 1, 9, 512, 3000])
+def test_sampling_selects_the_same_rois(ratio, num_rois, monkeypatch):
+    """The same uniform keys from the same RNG, the same RoIs kept."""
+    generator = torch.Generator().manual_seed(num_rois)
+    labels = torch.randint(0, LVIS.num_classes + 1, (num_rois, ),
+                           generator=generator)
+    labels[torch.rand(num_rois, generator=generator) < 0.6] = \
+        LVIS.num_classes
+    valid = torch.rand(num_rois, generator=generator) > 0.1
+
+    def run():
+        torch.manual_seed(7)
+        return select_rois(labels, LVIS.group_of_label, valid, ratio,
+                           LVIS.num_groups)
+
+    fused, tensors = both(run, monkeypatch)
+    assert fused.dtype == torch.bool and torch.equal(fused, tensors)
+
+
+def test_sampling_keeps_exactly_floor_ratio_positives_with_tied_keys():
+    """Tied keys (all equal): still exactly floor(beta * |P_k|) others,
+    the first rows."""
+    kernel = cpu_kernel.library()
+    layout = GroupLayout.from_counts([5, 500])  # groups 0, 1, 2
+    labels = torch.tensor([0] * 3 + [2] * 20)  # 3 positives of group 1
+    valid = torch.ones(23, dtype=torch.bool)
+    keys = torch.full((23, layout.num_groups), 0.5)
+    selected = torch.empty((23, layout.num_groups), dtype=torch.bool)
+    group_of_label = layout.group_of_label.contiguous()
+    bad = kernel.bags_select_rois(labels.data_ptr(), valid.data_ptr(), 23,
+                                  group_of_label.data_ptr(),
+                                  layout.num_classes, layout.num_groups, 2.5,
+                                  keys.data_ptr(), selected.data_ptr())
+    assert bad == -1
+    group = int(layout.group_of_label[0])
+    assert selected[:3, group].all()
+    others = selected[3:, group]
+    assert others.sum() == 7 and others[:7].all()  # floor(2.5 * 3)
+
+
+def test_bad_labels_and_targets_are_refused(monkeypatch):
+    monkeypatch.setenv('MMDET_BAGS_CPU_KERNEL', '1')
+    with pytest.raises(RuntimeError, match=r'labels must be in \[0, 1203\]'):
+        select_rois(torch.tensor([3, 1204]), LVIS.group_of_label,
+                    torch.ones(2, dtype=torch.bool), 8.0, LVIS.num_groups)
+    with pytest.raises(RuntimeError, match='labels must be in'):
+        select_rois(torch.tensor([-1]), LVIS.group_of_label,
+                    torch.ones(1, dtype=torch.bool), 8.0, LVIS.num_groups)
+    targets = targets_of(torch.tensor([0, 1]))
+    targets[1, 2] = LVIS.group_slice(1).start  # a column of another group
+    with pytest.raises(ValueError, match=r'target_columns\[1, 2\]'):
+        group_cross_entropy(torch.randn(2, LVIS.num_logits), targets,
+                            lvis_columns())
+    with pytest.raises(ValueError, match='not a column of group 0'):
+        group_softmax_scores(torch.randn(2, LVIS.num_logits), lvis_columns(),
+                             foreground_column=LVIS.num_logits)
+
+
+def test_without_a_compiler_the_tensor_path_is_used(tmp_path, monkeypatch):
+    """No compiler: one warning naming the reason, the same loss."""
+    labels = torch.randint(0, LVIS.num_classes + 1, (64, ))
+    logits = torch.randn(64, LVIS.num_logits)
+    loss = GroupSoftmaxLoss(num_classes=LVIS.num_classes, groups=LVIS)
+
+    def run():
+        torch.manual_seed(1)
+        return loss(logits, labels)['loss_cls']
+
+    expected = run()
+    monkeypatch.setattr(cpu_kernel, '_library', None)
+    monkeypatch.setattr(cpu_kernel, '_failure', None)
+    monkeypatch.setenv('MMDET_BAGS_KERNEL_DIR', str(tmp_path))
+    monkeypatch.setenv('CC', str(tmp_path / 'no-such-compiler'))
+    with pytest.warns(UserWarning, match='no C compiler found'):
+        assert cpu_kernel.library() is None
+    assert 'no-such-compiler' in cpu_kernel.failure()
+    torch.testing.assert_close(run(), expected)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_one_build_per_cpu_kind(tmp_path, monkeypatch):
+    """The cache key holds this CPU's flags (-march=native): a shared home
+    directory gets a build per CPU kind, never another machine's."""
+    monkeypatch.setattr(cpu_kernel, '_library', None)
+    monkeypatch.setattr(cpu_kernel, '_failure', None)
+    monkeypatch.setenv('MMDET_BAGS_KERNEL_DIR', str(tmp_path))
+    assert cpu_kernel.library() is not None
+    first = sorted(path.name for path in tmp_path.iterdir())
+    monkeypatch.setattr(cpu_kernel, '_library', None)
+    monkeypatch.setattr(cpu_kernel, '_cpu_signature', lambda: 'other cpu')
+    assert cpu_kernel.library() is not None
+    both_kinds = sorted(path.name for path in tmp_path.iterdir())
+    assert len(first) == 1 and len(both_kinds) == 2
+    assert all(name.endswith('.so') for name in both_kinds)
