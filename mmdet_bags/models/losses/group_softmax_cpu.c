@@ -115,15 +115,19 @@ static inline double sum_exp(const float *z, float *out, int64_t width,
         exp_lanes(z + j, out == NULL ? NULL : out + j, m, partial);
     if (j < width) {
         float tail[LANES], tail_out[LANES];
-        for (int i = 0; i < LANES; ++i)
-            tail[i] = j + i < width ? z[j + i] : -INFINITY;
+        for (int i = 0; i < LANES; ++i) tail[i] = -INFINITY;
+        memcpy(tail, z + j, sizeof(float) * (size_t)(width - j));
         exp_lanes(tail, tail_out, m, partial);
         if (out != NULL)
             memcpy(out + j, tail_out, sizeof(float) * (size_t)(width - j));
     }
-    double s = 0.0;
-    for (int i = 0; i < LANES; ++i) s += partial[i];
-    return s;
+    /* A tree in double over the lanes (no long chain of dependent adds). */
+    double half[LANES / 2];
+    for (int i = 0; i < LANES / 2; ++i)
+        half[i] = (double)partial[i] + (double)partial[i + LANES / 2];
+    for (int width_left = LANES / 4; width_left >= 1; width_left /= 2)
+        for (int i = 0; i < width_left; ++i) half[i] += half[i + width_left];
+    return half[0];
 }
 
 /* ce[n, g] = -log softmax(z[n, group g])[targets[n, g]]; also the group's
