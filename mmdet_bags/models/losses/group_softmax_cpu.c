@@ -139,10 +139,12 @@ int64_t bags_group_ce_forward(const float *logits, int64_t num_rows,
                            int64_t groups, const int64_t *targets, float *ce,
                            float *maxima, float *inverse_sums, int threads) {
     (void)threads;
-    for (int64_t k = 0; k < num_rows * groups; ++k)
-        if (targets[k] < starts[k % groups] ||
-            targets[k] >= starts[k % groups + 1])
-            return k;
+    for (int64_t n = 0; n < num_rows; ++n)
+        for (int64_t g = 0; g < groups; ++g) {
+            int64_t target = targets[n * groups + g];
+            if (target < starts[g] || target >= starts[g + 1])
+                return n * groups + g;
+        }
     PARALLEL_ROWS
     for (int64_t n = 0; n < num_rows; ++n) {
         const float *z = logits + n * width;
