@@ -134,6 +134,8 @@ def test_group_columns_refuse_gaps():
         GroupColumns([(0, 2), (3, 5)])
     with pytest.raises(ValueError, match='block_size'):
         GroupColumns([(0, 2)], block_size=0)
+    with pytest.raises(ValueError, match=r'column_of_label must hold columns'):
+        GroupColumns([(0, 2), (2, 5)], column_of_label=torch.tensor([0, 5]))
 
 
 # ------------------------------------------------------- the loss module
