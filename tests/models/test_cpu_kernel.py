@@ -67,6 +67,23 @@ def test_nan_stays_in_its_group(monkeypatch):
     assert not grad[0].isnan().any() and not scores[0].isnan().any()
 
 
+def test_backward_uses_the_forward_implementation(monkeypatch):
+    """The kernel switched off between forward and backward, and the
+    returned values changed in place: the gradient is still right."""
+    logits = torch.randn(8, LVIS.num_logits)
+    labels = torch.randint(0, LVIS.num_classes + 1, (8, ))
+    expected = logits.clone().requires_grad_(True)
+    monkeypatch.setenv('MMDET_BAGS_CPU_KERNEL', '0')
+    group_cross_entropy(expected, targets_of(labels),
+                        lvis_columns()).sum().backward()
+    monkeypatch.setenv('MMDET_BAGS_CPU_KERNEL', '1')
+    leaf = logits.clone().requires_grad_(True)
+    ce = group_cross_entropy(leaf, targets_of(labels), lvis_columns())
+    monkeypatch.setenv('MMDET_BAGS_CPU_KERNEL', '0')
+    ce.mul_(2).sum().backward()
+    torch.testing.assert_close(leaf.grad, 2 * expected.grad)
+
+
 def test_results_do_not_depend_on_the_thread_count(monkeypatch):
     """Rows are split between threads, never a row's sums: same bits."""
     monkeypatch.setenv('MMDET_BAGS_CPU_KERNEL', '1')

@@ -254,8 +254,10 @@ def _kernel_forward(ctx, kernel, logits: Tensor, target_columns: Tensor,
             f'{tuple(target_columns.shape)}')
     logits = logits.contiguous()
     targets = target_columns.to(torch.long).contiguous()
-    ce, maxima, inverse_sums = logits.new_empty(
-        (3, num_rois, columns.num_groups)).unbind()
+    # Three tensors, not views of one: views share a version counter, so an
+    # in-place change of the returned values would invalidate the saved ones.
+    ce, maxima, inverse_sums = (
+        logits.new_empty((num_rois, columns.num_groups)) for _ in range(3))
     bad = kernel.bags_group_ce_forward(
         _pointer(logits), num_rois, width, _pointer(columns.group_starts),
         columns.num_groups, _pointer(targets), _pointer(ce),
@@ -266,6 +268,7 @@ def _kernel_forward(ctx, kernel, logits: Tensor, target_columns: Tensor,
             f'target_columns[{row}, {group}] = {int(targets[row, group])} is '
             f'not a column of group {group}')
     ctx.save_for_backward(logits, targets, maxima, inverse_sums)
+    ctx.kernel = kernel
     return ce
 
 
@@ -274,8 +277,7 @@ def _kernel_backward(ctx, grad_ce: Tensor) -> Tensor:
     columns = ctx.columns
     grad_ce = grad_ce.to(torch.float32).contiguous()
     grad = torch.empty_like(logits)
-    kernel = cpu_kernel.library()
-    kernel.bags_group_ce_backward(
+    ctx.kernel.bags_group_ce_backward(
         _pointer(logits), logits.size(0), logits.size(1),
         _pointer(columns.group_starts), columns.num_groups,
         _pointer(targets), _pointer(maxima), _pointer(inverse_sums),
