@@ -202,3 +202,23 @@ def test_one_build_per_cpu_kind(tmp_path, monkeypatch):
     both_kinds = sorted(path.name for path in tmp_path.iterdir())
     assert len(first) == 1 and len(both_kinds) == 2
     assert all(name.endswith('.so') for name in both_kinds)
+
+
+def test_unwritable_cache_falls_back_to_a_temporary_folder(tmp_path,
+                                                           monkeypatch):
+    """The cache folder cannot be created (a file is in the way; a read-only
+    home gives the same error): a per-user temporary folder is used."""
+    blocker = tmp_path / 'a-file'
+    blocker.write_text('')
+    temporary = tmp_path / 'tmp'
+    temporary.mkdir()
+    monkeypatch.setattr(cpu_kernel, '_library', None)
+    monkeypatch.setattr(cpu_kernel, '_failure', None)
+    monkeypatch.setenv('MMDET_BAGS_KERNEL_DIR', str(blocker / 'kernels'))
+    monkeypatch.setattr(cpu_kernel.tempfile, 'gettempdir',
+                        lambda: str(temporary))
+    # A compiler given with a flag, as CC often is.
+    monkeypatch.setenv('CC', 'cc -m64')
+    assert cpu_kernel.library() is not None, cpu_kernel.failure()
+    built = list(temporary.glob('mmdet-bags-kernels-*/group_softmax_cpu-*.so'))
+    assert len(built) == 1

@@ -3,7 +3,8 @@
 The C source ships inside the package. On first use it is compiled with the
 machine's C compiler (``$CC``, else ``cc``; about a second, no torch headers)
 into a shared library cached under ``~/.cache/mmdet-bags/kernels`` (or
-``$MMDET_BAGS_KERNEL_DIR``), keyed by the source, the compiler, the flags
+``$MMDET_BAGS_KERNEL_DIR``; a per-user temporary folder if that cannot be
+written), keyed by the source, the compiler, the flags
 and this CPU's instruction-set flags (``-march=native``: a cluster's shared
 home directory gets one build per CPU kind). It is loaded with ``ctypes``,
 so a wheel needs no build step.
@@ -16,6 +17,7 @@ import ctypes
 import hashlib
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -70,8 +72,25 @@ def _cpu_signature() -> str:
     return '\n'.join(signature)
 
 
-def _compiler() -> str:
-    return os.environ.get('CC') or 'cc'
+def _compiler() -> List[str]:
+    """``$CC`` (which may carry flags, e.g. ``gcc -m64``), else ``cc``."""
+    return shlex.split(os.environ.get('CC') or 'cc') or ['cc']
+
+
+def _writable_cache_dir() -> Path:
+    """:func:`cache_dir`, or a per-user temporary folder if it cannot be
+    written (a read-only home directory)."""
+    directory = cache_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        if os.access(directory, os.W_OK):
+            return directory
+    except OSError:
+        pass
+    uid = os.getuid() if hasattr(os, 'getuid') else 'user'
+    fallback = Path(tempfile.gettempdir()) / f'mmdet-bags-kernels-{uid}'
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback
 
 
 def _build(flags: List[str], target: Path) -> Optional[str]:
@@ -79,7 +98,7 @@ def _build(flags: List[str], target: Path) -> Optional[str]:
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(suffix='.so', dir=target.parent)
     os.close(handle)
-    command = [_compiler(), *flags, '-fPIC', '-shared', '-o', temporary,
+    command = [*_compiler(), *flags, '-fPIC', '-shared', '-o', temporary,
                str(SOURCE), '-lm']
     try:
         result = subprocess.run(command, capture_output=True, text=True,
@@ -117,17 +136,19 @@ def _declare(library: ctypes.CDLL) -> ctypes.CDLL:
 
 def _load() -> ctypes.CDLL:
     source = SOURCE.read_bytes()
-    compiler = shutil.which(_compiler())
+    compiler = shutil.which(_compiler()[0])
     if compiler is None:
-        raise RuntimeError(f'no C compiler found (tried {_compiler()!r}; set '
-                           'CC)')
+        raise RuntimeError('no C compiler found (tried '
+                           f'{" ".join(_compiler())!r}; set CC)')
+    directory = _writable_cache_dir()
     errors = []
     for flags in FLAG_SETS:
         key = hashlib.sha256(b'\0'.join([
-            source, compiler.encode(), ' '.join(flags).encode(),
+            source, ' '.join([compiler, *_compiler()[1:]]).encode(),
+            ' '.join(flags).encode(),
             _cpu_signature().encode()
         ])).hexdigest()[:16]
-        target = cache_dir() / f'group_softmax_cpu-{key}.so'
+        target = directory / f'group_softmax_cpu-{key}.so'
         if not target.exists():
             error = _build(flags, target)
             if error is not None:
