@@ -60,7 +60,10 @@ def select_rois(labels: Tensor,
 
     Sampling draws from torch's global RNG on the logits' device, so
     MMEngine's ``randomness.seed`` makes it reproducible, and it never
-    synchronises with the host.
+    synchronises with the host: one uniform key per RoI and group, and a
+    group keeps the "others" with the smallest keys (ranked by a sort; on
+    the CPU the fused kernel finds the same keys by partial selection, so
+    the same draws select the same RoIs).
 
     Args:
         labels (Tensor): ``(N,)`` labels in ``[0, C]``.
