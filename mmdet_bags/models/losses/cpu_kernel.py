@@ -26,6 +26,8 @@ import warnings
 from pathlib import Path
 from typing import List, Optional
 
+import torch
+
 SOURCE = Path(__file__).with_name('group_softmax_cpu.c')
 #: Tried in order; the first that compiles is used.
 #: 512-bit vectors where the CPU has them (AVX-512: exp_nonpositive's loop
@@ -166,10 +168,10 @@ def library() -> Optional[ctypes.CDLL]:
     """The compiled kernel, or None (switched off, or it cannot be built:
     warned once, with the reason)."""
     global _library, _failure
-    if _library is not None or not enabled():
-        return _library if enabled() else None
-    if _failure is not None:
+    if not enabled():
         return None
+    if _library is not None or _failure is not None:
+        return _library
     with _lock:
         if _library is None and _failure is None:
             try:
@@ -181,6 +183,15 @@ def library() -> Optional[ctypes.CDLL]:
                     'not available, so the slower tensor implementation is '
                     f'used (same results). Reason: {_failure}')
     return _library
+
+
+def library_for(tensor, float32_only: bool = True) -> Optional[ctypes.CDLL]:
+    """The kernel if it serves ``tensor``: on the CPU and (for logits)
+    float32; else None."""
+    if tensor.device.type != 'cpu' or (float32_only
+                                       and tensor.dtype != torch.float32):
+        return None
+    return library()
 
 
 def failure() -> Optional[str]:

@@ -151,13 +151,6 @@ class GroupColumns(nn.Module):
                 f'({self.padded_width} padded places)')
 
 
-def _kernel_for(logits: Tensor):
-    """The compiled CPU kernel if it serves ``logits``, else None."""
-    if logits.device.type != 'cpu' or logits.dtype != torch.float32:
-        return None
-    return cpu_kernel.library()
-
-
 def _pointer(tensor: Optional[Tensor]):
     return None if tensor is None else tensor.data_ptr()
 
@@ -212,7 +205,7 @@ class GroupCrossEntropy(torch.autograd.Function):
     def forward(ctx, logits: Tensor, target_columns: Tensor,
                 columns: GroupColumns) -> Tensor:
         ctx.columns = columns
-        kernel = _kernel_for(logits)
+        kernel = cpu_kernel.library_for(logits)
         ctx.fused = kernel is not None
         if ctx.fused:
             return _kernel_forward(ctx, kernel, logits, target_columns,
@@ -314,7 +307,7 @@ def group_softmax_scores(logits: Tensor, columns: GroupColumns,
     Returns:
         Tensor: ``(N, L)``.
     """
-    kernel = _kernel_for(logits)
+    kernel = cpu_kernel.library_for(logits)
     if kernel is not None:
         if logits.dim() != 2 or logits.size(1) != columns.num_columns:
             raise ValueError(f'expected logits (N, {columns.num_columns}), '

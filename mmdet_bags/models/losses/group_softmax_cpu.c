@@ -18,12 +18,10 @@
 #include <string.h>
 
 /* Rows are split between threads (never a row's sums: the results do not
- * depend on the thread count). Without OpenMP the pragmas are ignored. */
+ * depend on the thread count). Without OpenMP these pragmas, like the
+ * "omp simd" ones (which need -fopenmp or -fopenmp-simd), are ignored. */
 #define PARALLEL_ROWS \
     _Pragma("omp parallel for schedule(static) num_threads(threads)")
-
-/* "omp simd" pragmas need -fopenmp or -fopenmp-simd; elsewhere they are
- * ignored and the loops stay scalar. */
 
 /* Reinterpret the bits of a float as an int32 and back (compilers turn
  * these into register moves, also in vectorised loops). */
@@ -41,8 +39,8 @@ static inline float bits_float(int32_t bits) {
 
 /* exp(x) for x <= 0 in float32, within 1e-7 relative, in a form compilers
  * vectorise (no branch and no floating-point select, which GCC does not
- * if-convert here): x = n ln2 + r with |r| <= ln2 / 2, Cephes' polynomial
- * for exp(r), 2^n from the exponent bits. Below -87.3 (where float32 leaves
+ * if-convert here): x = n ln2 + r with |r| <= ln2 / 2, a polynomial
+ * for exp(r) (ours, below), 2^n from the exponent bits. Below -87.3 (where float32 leaves
  * its normal range), for -inf and for NaN it gives 0: the callers find a
  * group's NaN separately. */
 static inline float exp_nonpositive(float x) {
@@ -82,10 +80,9 @@ static inline float group_max(const float *z, int64_t width) {
 }
 
 /* Partial sums: 16 float accumulators (about 26 terms each for LVIS's
- * largest group), added up in double, keep the sum good to about 1e-7. */
-#ifndef LANES
+ * largest group), added up in double, keep the sum good to about 1e-7.
+ * A power of two (sum_exp adds them as a tree). */
 #define LANES 16
-#endif
 
 /* exp(z[i] - m) for i < LANES, added to partial[i]; also written to out
  * unless it is NULL. */
@@ -268,8 +265,10 @@ static float kth_smallest(float *a, int64_t n, int64_t k) {
  * positives P_g (valid RoIs of a label in group g) and, of its "others"
  * (valid RoIs not in g), those whose key is among the floor(ratio |P_g|)
  * smallest (ties: the first rows), all of them if ratio < 0; nothing
- * without positives. keys (N, G) are uniform draws. Returns the first
- * label outside [0, max_label], or -1. */
+ * without positives. keys (N, G) are uniform draws (may be NULL only with
+ * ratio < 0). Returns -1 on success, the first row whose label is outside
+ * [0, max_label] (nothing selected), -2 if a buffer could not be
+ * allocated, -3 if keys are needed but NULL. */
 int64_t bags_select_rois(const int64_t *labels, const uint8_t *valid,
                          int64_t num_rows, const int64_t *group_of_label,
                          int64_t max_label, int64_t groups, double ratio,

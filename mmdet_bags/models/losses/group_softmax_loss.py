@@ -274,7 +274,7 @@ class GroupSoftmaxLoss(nn.Module):
                 f'{layout.num_logits}) for {layout.describe()}; got '
                 f'{tuple(cls_score.shape)}')
         labels = labels.long()
-        if cls_score.device.type != 'cpu' or cpu_kernel.library() is None:
+        if cpu_kernel.library_for(labels, float32_only=False) is None:
             # Checked on the device, without waiting for it (the CPU kernel
             # checks them in select_rois).
             torch._assert_async(

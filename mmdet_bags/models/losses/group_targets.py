@@ -81,7 +81,7 @@ def select_rois(labels: Tensor,
         RuntimeError: on the CPU, a label outside ``[0, C]`` (on other
             devices the caller checks, without a host sync).
     """
-    kernel = cpu_kernel.library() if labels.device.type == 'cpu' else None
+    kernel = cpu_kernel.library_for(labels, float32_only=False)
     if kernel is not None:
         return _select_rois_in_kernel(kernel, labels, group_of_label, valid,
                                       others_sample_ratio, num_groups)
@@ -137,6 +137,7 @@ def _select_rois_in_kernel(kernel, labels: Tensor, group_of_label: Tensor,
             f'GroupSoftmaxLoss: labels must be in [0, {max_label}] '
             f'({max_label} = background); RoI {bad} has label '
             f'{int(labels[bad])}')
-    if bad != -1:
+    if bad == -2:
         raise MemoryError('bags_select_rois could not allocate its buffer')
+    assert bad == -1, f'bags_select_rois returned {bad}'  # -3: keys given
     return selected
