@@ -81,15 +81,26 @@ def load_run_metrics(path: str) -> Dict[str, float]:
                             'metrics.json and MMEngine JSON logs)')
 
 
+def _num_bins(metrics: Dict[str, float]) -> int:
+    """How many AP-per-bin metrics ``{iou}_AP1``, ``{iou}_AP2``, ... a run
+    has: the longest run of consecutive numbers from 1 (so ``AP50`` and
+    ``AP75``, the IoU thresholds, are not taken for bins)."""
+    numbers = {int(key.rsplit('_AP', 1)[1]) for key in metrics
+               if key.rsplit('_AP', 1)[-1].isdigit()}
+    count = 0
+    while count + 1 in numbers:
+        count += 1
+    return count
+
+
 def comparison_rows(runs: Dict[str, Dict[str, float]],
                     iou_types: Sequence[str] = ('bbox', 'segm'),
                     num_bins: Optional[int] = None) -> List[Dict[str, str]]:
     """One row per run: ``run`` plus ``{iou} {metric}`` columns in percent
     (empty where the run has no such metric)."""
     if num_bins is None:
-        num_bins = max((int(key.rsplit('_AP', 1)[1])
-                        for metrics in runs.values() for key in metrics
-                        if key.rsplit('_AP', 1)[-1].isdigit()), default=0)
+        num_bins = max((_num_bins(metrics) for metrics in runs.values()),
+                       default=0)
     names = list(COLUMNS) + [f'AP{i}' for i in range(1, num_bins + 1)]
     rows = []
     for run, metrics in runs.items():

@@ -98,3 +98,22 @@ def test_results_table_from_metrics_files_and_mmengine_logs(tmp_path,
 def test_results_table_without_metrics_is_an_error(tmp_path, capsys):
     assert load_tool('results_table').main([str(tmp_path)]) == 2
     assert 'no metrics found' in capsys.readouterr().err
+
+
+def test_results_table_bins_are_not_ap50_or_ap75():
+    """AP50 / AP75 (IoU thresholds) end in digits like the bins AP1..APk:
+    the table must show the bins only, not columns AP1 to AP75."""
+    from mmdet_bags.analysis.results_table import comparison_rows
+    metrics = {'lvis/bbox_AP': 0.3, 'lvis/bbox_AP50': 0.5,
+               'lvis/bbox_AP75': 0.3, 'lvis/bbox_APfixed50': 0.5}
+    metrics.update({f'lvis/bbox_AP{i}': i / 10 for i in (1, 2, 3, 4)})
+    rows = comparison_rows({'run': metrics}, iou_types=('bbox', ))
+    assert list(rows[0]) == ['run', 'bbox AP', 'bbox APr', 'bbox APc',
+                             'bbox APf', 'bbox AP1', 'bbox AP2', 'bbox AP3',
+                             'bbox AP4']
+    assert rows[0]['bbox AP4'] == '40.0'
+    # 8 bins (the paper's ablation), one run with fewer: columns to AP8
+    eight = {f'lvis/bbox_AP{i}': 0.1 for i in range(1, 9)}
+    rows = comparison_rows({'a': metrics, 'b': eight}, iou_types=('bbox', ))
+    assert list(rows[0])[-1] == 'bbox AP8'
+    assert rows[0]['bbox AP8'] == ''
