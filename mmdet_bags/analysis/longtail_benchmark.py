@@ -21,10 +21,11 @@ from typing import Callable, Dict, List, Optional, Sequence
 from mmdet_bags.analysis.experiments import (Stage, build_stage_cfg,
                                              final_checkpoint, metric,
                                              run_stages, write_report)
-from mmdet_bags.analysis.seeds import (aggregate_runs, config_fingerprint,
-                                       format_seed_values, git_commit,
-                                       load_record, machine_description,
-                                       record_path, write_record)
+from mmdet_bags.analysis.seeds import (aggregate_runs, baseline_reference,
+                                       config_fingerprint, format_seed_values,
+                                       from_baseline, git_commit, load_record,
+                                       machine_description, record_path,
+                                       write_record)
 
 _CFG = 'benchmark/{}_mask-rcnn_r18_fpn_{}_longtail-small.py'
 _DECOUPLED = _CFG.format('bags', 'decoupled-1200i')
@@ -234,6 +235,14 @@ def run_seeds(stages: Sequence[Stage], work_root: str, data_root: str,
             record = None if forced or stage.load_from_stage in redo else \
                 load_record(runs_dir, seed, stage.name, identity,
                             config_fingerprint(cfgs[stage.name], data_root))
+            if record is not None and stage.load_from_stage is not None \
+                    and not from_baseline(record, runs[
+                        stage.load_from_stage].get(seed)):
+                print(f'[benchmark] seed {seed}: the recorded '
+                      f'{stage.name} was trained from another '
+                      f'{stage.load_from_stage} run than the one recorded '
+                      f'now: redoing {stage.name}', flush=True)
+                record = None
             if record is not None:
                 runs[stage.name][seed] = record
                 continue
@@ -267,6 +276,9 @@ def run_seeds(stages: Sequence[Stage], work_root: str, data_root: str,
                 fingerprint=config_fingerprint(cfg, data_root),
                 metrics=result['metrics'], seconds=result['seconds'],
                 retrained=result['retrained'], checkpoint=result['checkpoint'],
+                baseline=None if by_name[name].load_from_stage is None else
+                baseline_reference(
+                    runs[by_name[name].load_from_stage][seed]),
                 git_commit=git_commit(), machine=machine_description(),
                 finished=time.strftime('%Y-%m-%d %H:%M:%S'))
             path = write_record(runs_dir, seed, name, record)
@@ -356,6 +368,15 @@ def run_benchmark(work_root: str = 'work_dirs/benchmark_longtail',
             for training_seed in seeds:
                 record = load_record(runs_dir, training_seed, stage.name,
                                      identity)
+                upstream = stage.load_from_stage
+                if record is not None and upstream is not None and \
+                        not from_baseline(record,
+                                          runs[upstream].get(training_seed)):
+                    print(f'{record_path(runs_dir, training_seed, stage.name)}'
+                          f': trained from another {upstream} run than the '
+                          'one recorded now; left out of the report (run '
+                          'without --report-only to redo it)', flush=True)
+                    continue
                 if record is not None:
                     runs[stage.name][training_seed] = record
     else:

@@ -140,6 +140,32 @@ def load_record(runs_dir: str, seed: int, name: str, expect: dict,
     return record
 
 
+def baseline_reference(baseline: dict) -> Dict[str, object]:
+    """What a decoupled run's record keeps of its baseline's record, to
+    tell later whether the baseline recorded beside it is still the one
+    it was trained from."""
+    return {key: baseline.get(key) for key in ('finished', 'fingerprint',
+                                               'git_commit')}
+
+
+def from_baseline(record: dict, baseline: Optional[dict]) -> bool:
+    """Whether a decoupled run's ``record`` was trained from the run that
+    ``baseline`` (its baseline's record now) records.
+
+    A record names its baseline (:func:`baseline_reference`); one written
+    before that field existed is taken to come from it unless it finished
+    before the baseline did (the baseline was trained again since). With
+    no baseline record the link cannot hold.
+    """
+    if baseline is None:
+        return False
+    reference = record.get('baseline')
+    if reference is not None:
+        return reference == baseline_reference(baseline)
+    return str(record.get('finished', '')) >= str(baseline.get('finished',
+                                                              ''))
+
+
 def summarize(values: Sequence[float]) -> Dict[str, object]:
     """``{"mean", "std", "values"}`` of one metric over seeds.
 

@@ -446,3 +446,60 @@ def test_a_smoke_run_evaluates_its_own_images_only(tmp_path):
     full = build_stage_cfg(STAGES[0], str(tmp_path / 'work'), str(data), {})
     assert full.test_evaluator.ann_file.endswith(
         'annotations/lvis_v1_val.json')
+
+
+def test_a_retrained_baseline_invalidates_every_decoupled_record(
+        fake_benchmark, monkeypatch, capsys):
+    """A baseline trained again for one decoupled method (its checkpoint
+    gone) replaces its record: the other decoupled methods' records of that
+    seed came from the old baseline and must be redone, not reported beside
+    the new one."""
+    import shutil
+
+    from mmdet_bags.analysis import longtail_benchmark
+    fake, run, root = fake_benchmark
+    both = longtail_benchmark.select_stages(['bags_decoupled',
+                                             'bags_decoupled_normed'])
+
+    def run_stages(stages):
+        return longtail_benchmark.run_seeds(
+            stages, str(root / 'work'), str(root / 'data'), [0],
+            str(root / 'runs'), dict(data=dict(
+                preset='small', seed=0, overrides={}), quick=False,
+                backbone='r18'))
+    run_stages(both)
+    record = json.load(open(root / 'runs' / 'seed0' / 'bags_decoupled.json'))
+    baseline = json.load(open(root / 'runs' / 'seed0' / 'softmax.json'))
+    assert record['baseline'] == {key: baseline[key] for key in (
+        'finished', 'fingerprint', 'git_commit')}
+    # Next session: no checkpoints; one variant is screened on its own.
+    shutil.rmtree(root / 'work')
+    (root / 'runs' / 'seed0' / 'bags_decoupled_normed.json').unlink()
+    import itertools
+    clock = (f'2030-01-01 00:00:{second:02d}'
+             for second in itertools.count())
+    monkeypatch.setattr(longtail_benchmark.time, 'strftime',
+                        lambda fmt: next(clock))
+    run_stages(longtail_benchmark.select_stages(['bags_decoupled_normed']))
+    fake.calls.clear()
+    capsys.readouterr()
+    # bags_decoupled's record is of the old baseline: redone, not reused.
+    runs = run_stages(longtail_benchmark.select_stages(['bags_decoupled']))
+    assert fake.calls == [(0, ['softmax', 'bags_decoupled'], [
+        'bags_decoupled'])]
+    assert 'trained from another softmax run' in capsys.readouterr().out
+    assert runs['bags_decoupled'][0]['baseline']['finished'] == \
+        '2030-01-01 00:00:00'
+
+
+def test_a_decoupled_record_names_its_baseline_run():
+    from mmdet_bags.analysis.seeds import from_baseline
+    baseline = dict(finished='2026-12-02 21:44:04', fingerprint='a',
+                    git_commit='c')
+    linked = dict(baseline=dict(baseline))
+    assert from_baseline(linked, baseline)
+    assert not from_baseline(linked, dict(baseline, finished='2027'))
+    assert not from_baseline(linked, None)
+    # Records older than the link: only a baseline finished later breaks it.
+    assert from_baseline(dict(finished='2026-12-02 22:00:00'), baseline)
+    assert not from_baseline(dict(finished='2026-12-02 05:41:07'), baseline)
