@@ -312,3 +312,21 @@ def test_coco_lt_config_builds(path):
         assert (COCO_LT_DIR / baseline).is_file()
         assert cfg.load_from == \
             f'work_dirs/{Path(baseline).stem}/epoch_12.pth'
+
+
+def test_long_decoupled_config_is_the_recipe_with_a_3x_schedule():
+    """The LVIS counterpart of the benchmark's bags_decoupled_long: only
+    the schedule changes, 3x as long with steps at the same fractions."""
+    name = 'bags/bags_mask-rcnn_r50_fpn_decoupled-{}_lvis-v1.py'
+    base = Config.fromfile(str(CONFIG_ROOT / name.format('12e')))
+    long = Config.fromfile(str(CONFIG_ROOT / name.format('36e')))
+    assert long.train_cfg.max_epochs == 3 * base.train_cfg.max_epochs == 36
+    warmup, steps = long.param_scheduler
+    assert warmup == base.param_scheduler[0]
+    base_steps = base.param_scheduler[1]
+    assert steps.end == 3 * base_steps.end and steps.by_epoch
+    assert [m / steps.end for m in steps.milestones] == [
+        m / base_steps.end for m in base_steps.milestones]
+    for key in ('model', 'optim_wrapper', 'load_from', 'custom_hooks',
+                'train_dataloader', 'model_wrapper_cfg'):
+        assert long[key] == base[key], key
