@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from mmdet_bags.analysis.longtail_benchmark import (STAGES, run_benchmark,
-                                                    target_verdicts)
+from mmdet_bags.analysis.longtail_benchmark import STAGES, run_benchmark
 from mmdet_bags.analysis.seeds import (aggregate_runs, format_metric,
                                        format_seed_values, summarize)
+from mmdet_bags.analysis.verdicts import target_verdicts
 
 
 def result(title, ap, apr, apf):
@@ -224,7 +224,7 @@ def test_unknown_methods_are_refused_and_baselines_added():
 
 
 def test_fixed_ap_gains_compare_both_gains_with_softmax():
-    from mmdet_bags.analysis.longtail_benchmark import fixed_ap_gains
+    from mmdet_bags.analysis.verdicts import fixed_ap_gains
 
     def metrics(ap, apr, fixed, fixed_r):
         return {'lvis/bbox_AP': ap, 'lvis/bbox_APr': apr,
