@@ -138,7 +138,7 @@ def plot_comparison(rows: List[Dict[str, str]], path: str,
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     width = 0.8 / len(rows)
-    figure, axes = plt.subplots(figsize=(2 + 1.5 * len(COLUMNS), 4))
+    figure, axes = plt.subplots(figsize=(4 + 1.5 * len(COLUMNS), 4))
     for index, row in enumerate(rows):
         values = [float(row[f'{iou_type} {name}'] or 0)
                   if row[f'{iou_type} {name}'] not in ('', 'n/a') else 0.0
@@ -149,7 +149,8 @@ def plot_comparison(rows: List[Dict[str, str]], path: str,
     axes.set_xticks(range(len(COLUMNS)))
     axes.set_xticklabels(COLUMNS)
     axes.set_ylabel(f'{iou_type} AP (%)')
-    axes.legend(fontsize='small')
+    # Beside the axes: inside, a legend of many runs hides bars.
+    axes.legend(fontsize='small', loc='upper left', bbox_to_anchor=(1, 1))
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
