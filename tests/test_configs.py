@@ -330,3 +330,26 @@ def test_long_decoupled_config_is_the_recipe_with_a_3x_schedule():
     for key in ('model', 'optim_wrapper', 'load_from', 'custom_hooks',
                 'train_dataloader', 'model_wrapper_cfg'):
         assert long[key] == base[key], key
+
+
+@pytest.mark.parametrize('name, long_name, normed_name', [
+    ('bags/bags_mask-rcnn_r50_fpn_decoupled-36e-normed_lvis-v1.py',
+     'bags/bags_mask-rcnn_r50_fpn_decoupled-36e_lvis-v1.py',
+     'bags/bags_mask-rcnn_r50_fpn_decoupled-12e-normed_lvis-v1.py'),
+    ('benchmark/bags_mask-rcnn_r18_fpn_decoupled-3600i-normed_'
+     'longtail-small.py',
+     'benchmark/bags_mask-rcnn_r18_fpn_decoupled-3600i_longtail-small.py',
+     'benchmark/bags_mask-rcnn_r18_fpn_decoupled-1200i-normed_'
+     'longtail-small.py'),
+])
+def test_long_normed_config_is_both_variants_together(name, long_name,
+                                                      normed_name):
+    """The 3x schedule with the cosine classifier: the model of the cosine
+    variant, everything else of the long one."""
+    combined, long, normed = (Config.fromfile(str(CONFIG_ROOT / n))
+                              for n in (name, long_name, normed_name))
+    assert combined.model == normed.model
+    assert combined.model != long.model
+    for key in ('train_cfg', 'param_scheduler', 'optim_wrapper', 'load_from',
+                'custom_hooks', 'train_dataloader'):
+        assert combined[key] == long[key], key

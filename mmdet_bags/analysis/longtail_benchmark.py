@@ -55,6 +55,10 @@ VARIANTS = (
           load_from_stage='softmax'),
     Stage('bags_decoupled_long', 'BAGS decoupled, 3x classifier schedule',
           _CFG.format('bags', 'decoupled-3600i'), load_from_stage='softmax'),
+    Stage('bags_decoupled_long_normed', 'BAGS decoupled, 3x classifier '
+          'schedule + cosine classifier',
+          _CFG.format('bags', 'decoupled-3600i-normed'),
+          load_from_stage='softmax'),
     Stage('bags_decoupled_8bins', 'BAGS decoupled, 8 bins (paper ablation)',
           _CFG.format('bags', 'decoupled-1200i-8bins'),
           load_from_stage='softmax'),
