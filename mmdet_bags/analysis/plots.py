@@ -80,7 +80,9 @@ def plot_ap_per_bin(ap_by_method: Dict[str, Sequence[float]],
     import matplotlib.pyplot as plt
     methods = list(ap_by_method)
     width = 0.8 / max(len(methods), 1)
-    figure, axes = plt.subplots(figsize=(1.8 * len(bin_labels) + 2, 4))
+    # Room on the right for the legend (inside, the names of many methods
+    # hide bars).
+    figure, axes = plt.subplots(figsize=(1.8 * len(bin_labels) + 6, 4))
     for index, name in enumerate(methods):
         values = [max(float(v), 0.0) if v is not None and v >= 0 else 0.0
                   for v in ap_by_method[name]]
@@ -97,7 +99,7 @@ def plot_ap_per_bin(ap_by_method: Dict[str, Sequence[float]],
     axes.set_xlabel('training instances of the class (bin)')
     axes.set_ylabel(ylabel)
     axes.set_title(title or 'AP per instance-count bin')
-    axes.legend()
+    axes.legend(fontsize='small', loc='upper left', bbox_to_anchor=(1, 1))
     figure.tight_layout()
     figure.savefig(out_file, dpi=100)
     plt.close(figure)

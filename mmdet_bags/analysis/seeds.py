@@ -22,6 +22,7 @@ import os
 import os.path as osp
 import platform
 import subprocess
+import time
 from typing import Dict, Optional, Sequence, Union
 
 Metric = Union[float, Dict[str, object]]
@@ -186,6 +187,22 @@ def summarize(values: Sequence[float]) -> Dict[str, object]:
     return dict(mean=mean, std=std, values=values)
 
 
+def record_checkpoint(record: dict) -> Optional[str]:
+    """The checkpoint a record names, if it is still the one of that run:
+    it exists and was not written after the record (a stage trained again
+    later leaves its own checkpoint at the same path)."""
+    path = record.get('checkpoint')
+    if not path or not osp.isfile(path):
+        return None
+    finished = record.get('finished')
+    if finished:
+        finished_at = time.mktime(
+            time.strptime(str(finished), '%Y-%m-%d %H:%M:%S'))
+        if osp.getmtime(path) > finished_at + 1:
+            return None
+    return path
+
+
 def aggregate_runs(runs: Dict[str, Dict[int, dict]],
                    seeds: Sequence[int]) -> Dict[str, dict]:
     """One result per method from its per-seed results.
@@ -216,9 +233,9 @@ def aggregate_runs(runs: Dict[str, Dict[int, dict]],
         else:
             metrics = {key: summarize([by_seed[s]['metrics'][key]
                                        for s in present]) for key in keys}
-        checkpoints = [by_seed[s].get('checkpoint') for s in present]
-        checkpoint = next((path for path in checkpoints
-                           if path and osp.isfile(path)), None)
+        checkpoint = next((path for path in map(
+            record_checkpoint, (by_seed[s] for s in present))
+                           if path is not None), None)
         results[name] = dict(
             title=first['title'], config=first['config'], seeds=present,
             metrics=metrics, checkpoint=checkpoint,

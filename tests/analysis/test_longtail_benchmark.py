@@ -80,6 +80,30 @@ def test_aggregation_keeps_the_single_seed_shape():
     assert table.splitlines()[3] == '| m | 0, 1, 2 | 10.0 / 20.0 / 30.0 |'
 
 
+def test_report_leaves_out_a_checkpoint_written_after_its_record(tmp_path):
+    """Two runs of one stage share a work dir: the classifier-norm plot of
+    a record must not read the checkpoint of a later training."""
+    import os
+    import time
+    checkpoint = tmp_path / 'iter_2000.pth'
+    checkpoint.write_bytes(b'x')
+    written = time.mktime(time.strptime('2026-12-03 08:00:00',
+                                        '%Y-%m-%d %H:%M:%S'))
+    os.utime(checkpoint, (written, written))
+
+    def run(finished):
+        record = dict(title='m', config='c', metrics={'lvis/bbox_AP': 0.5},
+                      checkpoint=str(checkpoint))
+        if finished is not None:
+            record['finished'] = finished
+        return record
+    for finished, found in (('2026-12-03 08:30:00', str(checkpoint)),
+                            ('2026-12-03 07:59:00', None),
+                            (None, str(checkpoint))):
+        results = aggregate_runs({'m': {0: run(finished)}}, seeds=[0])
+        assert results['m']['checkpoint'] == found, finished
+
+
 def test_results_table_shows_mean_and_std():
     from mmdet_bags.analysis.experiments import format_results_table
     results = aggregate_runs(
