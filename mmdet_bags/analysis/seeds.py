@@ -194,13 +194,12 @@ def record_checkpoint(record: dict) -> Optional[str]:
     path = record.get('checkpoint')
     if not path or not osp.isfile(path):
         return None
-    finished = record.get('finished')
-    if finished:
+    try:
         finished_at = time.mktime(
-            time.strptime(str(finished), '%Y-%m-%d %H:%M:%S'))
-        if osp.getmtime(path) > finished_at + 1:
-            return None
-    return path
+            time.strptime(str(record['finished']), '%Y-%m-%d %H:%M:%S'))
+    except (KeyError, ValueError):
+        return path  # a record without a readable time: taken as it is
+    return None if osp.getmtime(path) > finished_at + 1 else path
 
 
 def aggregate_runs(runs: Dict[str, Dict[int, dict]],

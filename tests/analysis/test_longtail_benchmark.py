@@ -99,7 +99,8 @@ def test_report_leaves_out_a_checkpoint_written_after_its_record(tmp_path):
         return record
     for finished, found in (('2026-12-03 08:30:00', str(checkpoint)),
                             ('2026-12-03 07:59:00', None),
-                            (None, str(checkpoint))):
+                            (None, str(checkpoint)),
+                            ('yesterday', str(checkpoint))):
         results = aggregate_runs({'m': {0: run(finished)}}, seeds=[0])
         assert results['m']['checkpoint'] == found, finished
 
