@@ -41,6 +41,75 @@ def test_kernel_builds_here(monkeypatch):
     assert cpu_kernel.library() is not None, cpu_kernel.failure()
 
 
+def test_native_build_uses_avx512_where_the_cpu_has_it(monkeypatch):
+    """The speed of the scores rests on the AVX-512 passes: a CPU with
+    AVX-512 must get them (the build flags target this CPU), the portable
+    build never."""
+    with open('/proc/cpuinfo') as cpuinfo:
+        flags = next((line.split() for line in cpuinfo
+                      if line.startswith('flags')), [])
+    monkeypatch.setenv('MMDET_BAGS_CPU_KERNEL', '1')
+    assert cpu_kernel.variant() == 'native'
+    assert cpu_kernel.uses_avx512() == ('avx512f' in flags)
+    monkeypatch.setenv('MMDET_BAGS_CPU_KERNEL', 'portable')
+    assert cpu_kernel.variant() == 'portable'
+    assert cpu_kernel.uses_avx512() is False
+    monkeypatch.setenv('MMDET_BAGS_CPU_KERNEL', 'fast')
+    with pytest.raises(ValueError, match='MMDET_BAGS_CPU_KERNEL'):
+        cpu_kernel.library()
+
+
+@pytest.mark.parametrize('width', list(range(1, 40)) + [201, 413])
+def test_native_and_portable_builds_agree(width, monkeypatch):
+    """Every tail length of the 16-lane passes, -inf logits, logits far
+    below the row and of magnitude 1e4: the two builds give the same loss,
+    gradient and scores to float32 rounding."""
+    generator = torch.Generator().manual_seed(width)
+    counts = [5] * (width - 1) + [50] * 3 + [500] * 2  # groups 1..3
+    layout = GroupLayout.from_counts(counts)
+    logits = torch.randn(33, layout.num_logits, generator=generator) * 6
+    logits[3] *= 1e4 / 6
+    logits[4, layout.group_slice(1)] -= 500
+    logits[5, layout.group_slice(1).start + 1] = float('-inf')
+    labels = torch.randint(0, layout.num_classes + 1, (33, ),
+                           generator=generator)
+    loss = GroupSoftmaxLoss(num_classes=layout.num_classes, groups=layout)
+    columns = loss.group_columns
+    targets = loss.target_columns_of_label[labels]
+    upstream = torch.rand(33, layout.num_groups, generator=generator)
+
+    def run(which):
+        monkeypatch.setenv('MMDET_BAGS_CPU_KERNEL', which)
+        leaf = logits.clone().requires_grad_(True)
+        ce = group_cross_entropy(leaf, targets, columns)
+        (ce * upstream).sum().backward()
+        return ce.detach(), leaf.grad, group_softmax_scores(logits, columns)
+
+    for native, portable in zip(run('1'), run('portable')):
+        torch.testing.assert_close(native, portable, rtol=2e-6, atol=1e-30)
+
+
+def test_scores_of_a_copied_or_labelless_column_set(monkeypatch):
+    """The kernel reads the groups' buffers by address at every call: a
+    deep copy (as EMA hooks make) gives the same scores after the original
+    is gone; columns built without column_of_label are refused."""
+    import copy
+    import gc
+    monkeypatch.setenv('MMDET_BAGS_CPU_KERNEL', '1')
+    logits = torch.randn(9, LVIS.num_logits)
+    columns = lvis_columns()
+    expected = group_softmax_scores(logits, columns)
+    duplicate = copy.deepcopy(columns)
+    del columns
+    gc.collect()
+    assert torch.equal(group_softmax_scores(logits, duplicate), expected)
+    no_labels = GroupColumns([(LVIS.group_slice(k).start,
+                               LVIS.group_slice(k).stop)
+                              for k in range(LVIS.num_groups)])
+    with pytest.raises(ValueError, match='column_of_label'):
+        group_softmax_scores(logits, no_labels)
+
+
 def test_nan_stays_in_its_group(monkeypatch):
     """A NaN logit makes its own group's loss, gradient and scores NaN and
     no other group's, with the kernel as without it."""
@@ -177,8 +246,8 @@ def test_without_a_compiler_the_tensor_path_is_used(tmp_path, monkeypatch):
         return loss(logits, labels)['loss_cls']
 
     expected = run()
-    monkeypatch.setattr(cpu_kernel, '_library', None)
-    monkeypatch.setattr(cpu_kernel, '_failure', None)
+    monkeypatch.setattr(cpu_kernel, '_libraries', {})
+    monkeypatch.setattr(cpu_kernel, '_failures', {})
     monkeypatch.setenv('MMDET_BAGS_KERNEL_DIR', str(tmp_path))
     monkeypatch.setenv('CC', str(tmp_path / 'no-such-compiler'))
     with pytest.warns(UserWarning, match='no C compiler found'):
@@ -191,12 +260,12 @@ def test_without_a_compiler_the_tensor_path_is_used(tmp_path, monkeypatch):
 def test_one_build_per_cpu_kind(tmp_path, monkeypatch):
     """The cache key holds this CPU's flags (-march=native): a shared home
     directory gets a build per CPU kind, never another machine's."""
-    monkeypatch.setattr(cpu_kernel, '_library', None)
-    monkeypatch.setattr(cpu_kernel, '_failure', None)
+    monkeypatch.setattr(cpu_kernel, '_libraries', {})
+    monkeypatch.setattr(cpu_kernel, '_failures', {})
     monkeypatch.setenv('MMDET_BAGS_KERNEL_DIR', str(tmp_path))
     assert cpu_kernel.library() is not None
     first = sorted(path.name for path in tmp_path.iterdir())
-    monkeypatch.setattr(cpu_kernel, '_library', None)
+    monkeypatch.setattr(cpu_kernel, '_libraries', {})
     monkeypatch.setattr(cpu_kernel, '_cpu_signature', lambda: 'other cpu')
     assert cpu_kernel.library() is not None
     both_kinds = sorted(path.name for path in tmp_path.iterdir())
@@ -212,8 +281,8 @@ def test_unwritable_cache_falls_back_to_a_temporary_folder(tmp_path,
     blocker.write_text('')
     temporary = tmp_path / 'tmp'
     temporary.mkdir()
-    monkeypatch.setattr(cpu_kernel, '_library', None)
-    monkeypatch.setattr(cpu_kernel, '_failure', None)
+    monkeypatch.setattr(cpu_kernel, '_libraries', {})
+    monkeypatch.setattr(cpu_kernel, '_failures', {})
     monkeypatch.setenv('MMDET_BAGS_KERNEL_DIR', str(blocker / 'kernels'))
     monkeypatch.setattr(cpu_kernel.tempfile, 'gettempdir',
                         lambda: str(temporary))

@@ -1,9 +1,11 @@
 """The fused group softmax equals the per-group implementation it replaced
 (``reference_group_softmax.py``), values and gradients, to float32 rounding.
 
-Every test runs twice: with the CPU kernel (``group_softmax_cpu.c``, which
-serves float32 on the CPU) and with the tensor implementation (every other
-device and dtype, and the fallback without a C compiler).
+Every test runs three times: with the CPU kernel (``group_softmax_cpu.c``,
+which serves float32 on the CPU) as built for this CPU (its AVX-512 passes
+where it has them), with the kernel's portable loops, and with the tensor
+implementation (every other device and dtype, and the fallback without a C
+compiler).
 """
 import pytest
 import torch
@@ -20,17 +22,26 @@ from reference_group_softmax import (ReferenceGroupCrossEntropy,
 HAND_COUNTS = [5, 50, 500, 5000, 0, 20]
 
 
-@pytest.fixture(autouse=True, params=['cpu_kernel', 'tensor_ops'])
+@pytest.fixture(autouse=True,
+                params=['cpu_kernel', 'cpu_kernel_portable', 'tensor_ops'])
 def implementation(request, monkeypatch):
     """Which implementation float32 CPU logits take."""
-    if request.param == 'cpu_kernel':
-        monkeypatch.setenv('MMDET_BAGS_CPU_KERNEL', '1')
+    if request.param.startswith('cpu_kernel'):
+        monkeypatch.setenv(
+            'MMDET_BAGS_CPU_KERNEL',
+            'portable' if request.param.endswith('portable') else '1')
         assert cpu_kernel.library() is not None, cpu_kernel.failure()
+        if request.param.endswith('portable'):
+            assert not cpu_kernel.uses_avx512()
     else:
         monkeypatch.setenv('MMDET_BAGS_CPU_KERNEL', '0')
         assert cpu_kernel.library() is None
     return request.param
 PAPER_8_BINS = (5, 10, 50, 100, 500, 1000, 5000)
+#: 22 groups of 2 to 61 columns: more groups than the kernel's AVX-512
+#: lookup of group scales holds in a register (16), and every tail length.
+MANY_BINS = (2, 3, 4, 5, 7, 9, 12, 15, 19, 24, 30, 37, 45, 55, 67, 80, 100,
+             130, 170, 220, 280)
 
 
 def layouts():
@@ -40,6 +51,8 @@ def layouts():
         'lvis_v1': lvis,
         'lvis_v1_8_bins': GroupLayout.from_counts(lvis.instance_counts,
                                                   PAPER_8_BINS),
+        'many_groups': GroupLayout.from_counts(
+            [(7 * i) % 300 + 1 for i in range(300)], MANY_BINS),
     }
 
 

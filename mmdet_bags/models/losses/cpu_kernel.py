@@ -9,6 +9,11 @@ and this CPU's instruction-set flags (``-march=native``: a cluster's shared
 home directory gets one build per CPU kind). It is loaded with ``ctypes``,
 so a wheel needs no build step.
 
+Where the compiler targets AVX-512 (``-march=native`` on such a CPU) the
+kernel's row passes use its intrinsics; elsewhere plain loops that compilers
+vectorise (same arithmetic, see the C source). ``MMDET_BAGS_CPU_KERNEL=portable``
+builds and uses the plain loops on any CPU (the tests compare the two).
+
 Where no compiler works, a warning says so once and the tensor
 implementation of :mod:`.group_softmax` is used instead (same results, more
 time). ``MMDET_BAGS_CPU_KERNEL=0`` switches the kernel off.
@@ -24,7 +29,7 @@ import tempfile
 import threading
 import warnings
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import torch
 
@@ -39,15 +44,32 @@ FLAG_SETS: List[List[str]] = [
     ['-O3', '-march=native', '-fopenmp-simd'],
     ['-O3'],
 ]
+#: Extra flags of each build: ``native`` may use AVX-512 intrinsics,
+#: ``portable`` never does.
+VARIANTS: Dict[str, List[str]] = {'native': [], 'portable': ['-DBAGS_PORTABLE']}
 _lock = threading.Lock()
-_library: Optional[ctypes.CDLL] = None
-_failure: Optional[str] = None
+_libraries: Dict[str, ctypes.CDLL] = {}
+_failures: Dict[str, str] = {}
+
+
+def variant() -> Optional[str]:
+    """The build ``MMDET_BAGS_CPU_KERNEL`` asks for: ``'native'`` (default,
+    also ``1``/``true``/``on``), ``'portable'``, or None for off
+    (``0``/``false``/``off``/``no``)."""
+    value = os.environ.get('MMDET_BAGS_CPU_KERNEL', '1').strip().lower()
+    if value in ('0', 'false', 'off', 'no'):
+        return None
+    if value in ('', '1', 'true', 'on', 'yes', 'native'):
+        return 'native'
+    if value == 'portable':
+        return 'portable'
+    raise ValueError(f'MMDET_BAGS_CPU_KERNEL={value!r}: expected 1 (or '
+                     "native), 'portable' or 0")
 
 
 def enabled() -> bool:
     """False when ``MMDET_BAGS_CPU_KERNEL`` is ``0``/``false``/``off``."""
-    return os.environ.get('MMDET_BAGS_CPU_KERNEL', '1').strip().lower() not in (
-        '0', 'false', 'off', 'no')
+    return variant() is not None
 
 
 def cache_dir() -> Path:
@@ -124,8 +146,8 @@ def _declare(library: ctypes.CDLL) -> ctypes.CDLL:
         pointer, size, size, pointer, size, pointer, pointer, pointer,
         pointer, pointer, ctypes.c_int]
     library.bags_group_scores.argtypes = [
-        pointer, size, size, pointer, size, size, pointer, size, pointer,
-        ctypes.c_int]
+        pointer, size, size, pointer, size, size, pointer, pointer, size,
+        pointer, ctypes.c_int]
     library.bags_select_rois.argtypes = [
         pointer, pointer, size, pointer, size, size, ctypes.c_double,
         pointer, pointer]
@@ -133,10 +155,12 @@ def _declare(library: ctypes.CDLL) -> ctypes.CDLL:
     library.bags_group_ce_forward.restype = size
     library.bags_group_scores.restype = ctypes.c_int
     library.bags_group_ce_backward.restype = None
+    library.bags_kernel_avx512.argtypes = []
+    library.bags_kernel_avx512.restype = ctypes.c_int
     return library
 
 
-def _load() -> ctypes.CDLL:
+def _load(name: str = 'native') -> ctypes.CDLL:
     source = SOURCE.read_bytes()
     compiler = shutil.which(_compiler()[0])
     if compiler is None:
@@ -144,13 +168,14 @@ def _load() -> ctypes.CDLL:
                            f'{" ".join(_compiler())!r}; set CC)')
     directory = _writable_cache_dir()
     errors = []
-    for flags in FLAG_SETS:
+    for flag_set in FLAG_SETS:
+        flags = [*flag_set, *VARIANTS[name]]
         key = hashlib.sha256(b'\0'.join([
             source, ' '.join([compiler, *_compiler()[1:]]).encode(),
             ' '.join(flags).encode(),
             _cpu_signature().encode()
         ])).hexdigest()[:16]
-        target = directory / f'group_softmax_cpu-{key}.so'
+        target = directory / f'group_softmax_cpu-{name}-{key}.so'
         if not target.exists():
             error = _build(flags, target)
             if error is not None:
@@ -165,24 +190,32 @@ def _load() -> ctypes.CDLL:
 
 
 def library() -> Optional[ctypes.CDLL]:
-    """The compiled kernel, or None (switched off, or it cannot be built:
-    warned once, with the reason)."""
-    global _library, _failure
-    if not enabled():
+    """The compiled kernel of :func:`variant`, or None (switched off, or it
+    cannot be built: warned once, with the reason)."""
+    name = variant()
+    if name is None:
         return None
-    if _library is not None or _failure is not None:
-        return _library
+    found = _libraries.get(name)
+    if found is not None or name in _failures:
+        return found
     with _lock:
-        if _library is None and _failure is None:
+        if name not in _libraries and name not in _failures:
             try:
-                _library = _load()
+                _libraries[name] = _load(name)
             except Exception as error:  # noqa: BLE001 - any failure falls back
-                _failure = str(error)
+                _failures[name] = str(error)
                 warnings.warn(
                     'mmdet-bags: the fused CPU kernel of GroupSoftmaxLoss is '
                     'not available, so the slower tensor implementation is '
-                    f'used (same results). Reason: {_failure}')
-    return _library
+                    f'used (same results). Reason: {_failures[name]}')
+    return _libraries.get(name)
+
+
+def uses_avx512() -> Optional[bool]:
+    """Whether the kernel in use runs its AVX-512 passes (None: no
+    kernel)."""
+    found = library()
+    return None if found is None else bool(found.bags_kernel_avx512())
 
 
 def library_for(tensor, float32_only: bool = True) -> Optional[ctypes.CDLL]:
@@ -195,5 +228,7 @@ def library_for(tensor, float32_only: bool = True) -> Optional[ctypes.CDLL]:
 
 
 def failure() -> Optional[str]:
-    """Why the kernel could not be built, if it was tried and failed."""
-    return _failure
+    """Why the kernel of :func:`variant` could not be built, if it was tried
+    and failed."""
+    name = variant()
+    return None if name is None else _failures.get(name)

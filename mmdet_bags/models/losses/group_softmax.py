@@ -81,7 +81,9 @@ class GroupColumns(nn.Module):
             appended to the block values (``-inf`` for maxima, 0 for sums).
         group_starts (LongTensor): ``(G + 1,)`` group ``k`` is columns
             ``[group_starts[k], group_starts[k + 1])`` (the CPU kernel's
-            layout); ``label_columns`` ``(L,)`` ``column_of_label``.
+            layout); ``label_columns`` ``(L,)`` ``column_of_label``
+            (``label_columns_int32`` and ``label_groups_int32``, each
+            label's column and group, for the kernel).
     """
 
     def __init__(self,
@@ -142,8 +144,31 @@ class GroupColumns(nn.Module):
             buffers['label_columns'] = label_columns.clone()
             buffers['label_positions'] = buffers['padded_position'][
                 label_columns]
+            # The CPU kernel's scores pass reads 32-bit columns and groups.
+            group_of_column = torch.repeat_interleave(
+                torch.arange(self.num_groups, dtype=torch.int32),
+                torch.tensor([end - start for start, end in group_slices],
+                             dtype=torch.long))
+            buffers['label_columns_int32'] = label_columns.to(torch.int32)
+            buffers['label_groups_int32'] = group_of_column[label_columns]
         for name, tensor in buffers.items():
             self.register_buffer(name, tensor, persistent=False)
+
+    def kernel_arguments(self) -> Tuple[int, ...]:
+        """The CPU kernel's view of the groups: the addresses of
+        ``group_starts``, ``label_columns_int32`` and ``label_groups_int32``
+        (0 without ``column_of_label``), ``G`` and ``L``. Read from the
+        buffer dict directly (a call's fixed cost is a few microseconds of
+        Python); never cached, so a moved or copied module gives its own
+        buffers' addresses."""
+        buffers = self._buffers
+        labels = buffers.get('label_columns_int32')
+        if labels is None:
+            return buffers['group_starts'].data_ptr(), 0, 0, \
+                self.num_groups, 0
+        return (buffers['group_starts'].data_ptr(), labels.data_ptr(),
+                buffers['label_groups_int32'].data_ptr(), self.num_groups,
+                labels.numel())
 
     def extra_repr(self) -> str:
         return (f'{self.num_columns} columns, {self.num_groups} groups, '
@@ -315,14 +340,18 @@ def group_softmax_scores(logits: Tensor, columns: GroupColumns,
         if not 0 <= foreground_column < columns.first_group_end:
             raise ValueError(f'foreground_column {foreground_column} is not '
                              'a column of group 0')
+        starts, labels, label_groups, groups, num_labels = \
+            columns.kernel_arguments()
+        if not labels:
+            raise ValueError('the scores need GroupColumns built with '
+                             'column_of_label')
         logits = logits.contiguous()
-        labels = columns.label_columns
-        scores = logits.new_empty((logits.size(0), labels.numel()))
+        num_rois, width = logits.shape
+        scores = logits.new_empty((num_rois, num_labels))
         if kernel.bags_group_scores(
-                _pointer(logits), logits.size(0), logits.size(1),
-                _pointer(columns.group_starts), columns.num_groups,
-                foreground_column, _pointer(labels), labels.numel(),
-                _pointer(scores), torch.get_num_threads()) != 0:
+                logits.data_ptr(), num_rois, width, starts, groups,
+                foreground_column, labels, label_groups, num_labels,
+                scores.data_ptr(), torch.get_num_threads()) != 0:
             raise MemoryError('bags_group_scores could not allocate a row')
         return scores
     stats = _group_statistics(logits, columns)

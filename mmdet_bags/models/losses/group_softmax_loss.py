@@ -207,11 +207,13 @@ class GroupSoftmaxLoss(nn.Module):
         layout = self._require_layout()
         # Scores rank detections and feed logged accuracies; they are not
         # differentiated (the fused kernels write in place).
-        logits = cls_score.detach().to(
-            torch.promote_types(cls_score.dtype, torch.float32))
+        dtype = cls_score.dtype
+        logits = cls_score.detach()
+        if dtype not in (torch.float32, torch.float64):
+            logits = logits.float()
         scores = group_softmax_scores(logits, self.group_columns,
                                       layout.foreground_column)
-        return scores.to(cls_score.dtype)
+        return scores if scores.dtype == dtype else scores.to(dtype)
 
     def get_accuracy(self, cls_score: Tensor,
                      labels: Tensor) -> Dict[str, Tensor]:
