@@ -14,7 +14,8 @@ import sys
 import torch
 
 from mmdet_bags.analysis.benchmark_loss import (benchmark_losses,
-                                                format_benchmark)
+                                                format_benchmark,
+                                                reuse_freed_memory)
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from original_design import OriginalDesignGroupSoftmax  # noqa: E402
@@ -37,6 +38,11 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cpu',
                         help="'cpu' or 'cuda' (CUDA events, kernel counts)")
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--fresh-memory', action='store_true',
+                        help="leave glibc's malloc as it is (by default "
+                        'freed memory is reused, so no contender pays for '
+                        'page faults of fresh output memory; see '
+                        'mmdet_bags/analysis/benchmark_loss.py)')
     parser.add_argument('--no-original', action='store_true',
                         help='leave out the original-design straw man')
     parser.add_argument('--quick', action='store_true',
@@ -53,13 +59,20 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.fresh_memory:
+        memory = 'default allocator (outputs may land on fresh pages)'
+    elif reuse_freed_memory():
+        memory = 'freed memory reused (glibc mallopt)'
+    else:
+        memory = 'default allocator (not glibc: mallopt unavailable)'
     if args.device.startswith('cuda'):
         where = f'CUDA {torch.cuda.get_device_name(args.device)}'
     else:
         where = f'{platform.processor() or platform.machine()}, CPU'
     header = (f'torch {torch.__version__}, {torch.get_num_threads()} threads, '
               f'{where}; groups {args.groups}; median of {args.repeats} '
-              f'round-robin calls after {args.warmup} warm-up calls')
+              f'round-robin calls after {args.warmup} warm-up calls; '
+              f'{memory}')
     print(header, flush=True)
     extra = {} if args.no_original else {
         ORIGINAL: lambda layout: OriginalDesignGroupSoftmax(
