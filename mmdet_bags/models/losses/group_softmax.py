@@ -81,9 +81,9 @@ class GroupColumns(nn.Module):
             appended to the block values (``-inf`` for maxima, 0 for sums).
         group_starts (LongTensor): ``(G + 1,)`` group ``k`` is columns
             ``[group_starts[k], group_starts[k + 1])`` (the CPU kernel's
-            layout); ``label_columns`` ``(L,)`` ``column_of_label``
-            (``label_columns_int32`` and ``label_groups_int32``, each
-            label's column and group, for the kernel).
+            layout); ``label_columns`` and ``label_groups`` ``(L,)``
+            int32: the column (``column_of_label``) and the group of every
+            output of the scores (the kernel's view).
     """
 
     def __init__(self,
@@ -141,7 +141,6 @@ class GroupColumns(nn.Module):
                     and int(label_columns.max()) < width):
                 raise ValueError('column_of_label must hold columns in '
                                  f'[0, {width})')
-            buffers['label_columns'] = label_columns.clone()
             buffers['label_positions'] = buffers['padded_position'][
                 label_columns]
             # The CPU kernel's scores pass reads 32-bit columns and groups.
@@ -149,25 +148,25 @@ class GroupColumns(nn.Module):
                 torch.arange(self.num_groups, dtype=torch.int32),
                 torch.tensor([end - start for start, end in group_slices],
                              dtype=torch.long))
-            buffers['label_columns_int32'] = label_columns.to(torch.int32)
-            buffers['label_groups_int32'] = group_of_column[label_columns]
+            buffers['label_columns'] = label_columns.to(torch.int32)
+            buffers['label_groups'] = group_of_column[label_columns]
         for name, tensor in buffers.items():
             self.register_buffer(name, tensor, persistent=False)
 
     def kernel_arguments(self) -> Tuple[int, ...]:
         """The CPU kernel's view of the groups: the addresses of
-        ``group_starts``, ``label_columns_int32`` and ``label_groups_int32``
-        (0 without ``column_of_label``), ``G`` and ``L``. Read from the
+        ``group_starts``, ``label_columns`` and ``label_groups`` (0 without
+        ``column_of_label``), ``G`` and ``L``. Read from the
         buffer dict directly (a call's fixed cost is a few microseconds of
         Python); never cached, so a moved or copied module gives its own
         buffers' addresses."""
         buffers = self._buffers
-        labels = buffers.get('label_columns_int32')
+        labels = buffers.get('label_columns')
         if labels is None:
             return buffers['group_starts'].data_ptr(), 0, 0, \
                 self.num_groups, 0
         return (buffers['group_starts'].data_ptr(), labels.data_ptr(),
-                buffers['label_groups_int32'].data_ptr(), self.num_groups,
+                buffers['label_groups'].data_ptr(), self.num_groups,
                 labels.numel())
 
     def extra_repr(self) -> str:
